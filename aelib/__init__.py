@@ -1,0 +1,1 @@
+"""aelib: small helpers for the autoencoder and VAE notebooks."""

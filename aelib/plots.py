@@ -1,0 +1,155 @@
+"""Figures: image grids (tiled into one array: fast), reconstructions, latent scatters, loss curves.
+
+Images are rows ``(n, h*w)`` or arrays ``(n, h, w)`` with values in [0, 1].
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+DIGIT_COLORS = "tab10"
+
+
+def _as_images(images, image_shape=None) -> np.ndarray:
+    from .training import to_numpy
+    x = to_numpy(images).astype(np.float32, copy=False)
+    if x.ndim == 3:
+        return x
+    if x.ndim == 1:
+        x = x[None]
+    if x.ndim != 2:
+        raise ValueError(f"expected images as (n, h*w) or (n, h, w), got shape {x.shape}")
+    if image_shape is None:
+        side = int(round(np.sqrt(x.shape[1])))
+        if side * side != x.shape[1]:
+            raise ValueError(f"rows of length {x.shape[1]} are not square images: pass image_shape=(h, w)")
+        image_shape = (side, side)
+    if int(np.prod(image_shape)) != x.shape[1]:
+        raise ValueError(f"image_shape {tuple(image_shape)} does not match rows of length {x.shape[1]}")
+    return x.reshape(len(x), *image_shape)
+
+
+def tile(images, image_shape=None, ncols: int | None = None, pad: int = 1, pad_value: float = 1.0) -> np.ndarray:
+    """Tile ``n`` images into one 2-D array (rows of ``ncols``), separated by ``pad`` pixels.
+
+    Returns float32 ``(rows*(h+pad)-pad, ncols*(w+pad)-pad)``; empty cells are ``pad_value``.
+    """
+    x = _as_images(images, image_shape)
+    n, h, w = x.shape
+    if n == 0:
+        raise ValueError("no images to tile")
+    ncols = min(n, ncols or int(np.ceil(np.sqrt(n))))
+    nrows = int(np.ceil(n / ncols))
+    out = np.full((nrows * (h + pad) - pad, ncols * (w + pad) - pad), pad_value, dtype=np.float32)
+    for i in range(n):
+        r, c = divmod(i, ncols)
+        out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = x[i]
+    return out
+
+
+def array_png(img: np.ndarray, scale: int = 4) -> bytes:
+    """PNG bytes of a 2-D array in [0, 1] (grey) or an RGB(A) uint8 array, upscaled ``scale``x, nearest."""
+    from PIL import Image
+    a = np.asarray(img)
+    if a.dtype != np.uint8:
+        a = (np.clip(a, 0, 1) * 255).round().astype(np.uint8)
+    pil = Image.fromarray(a)
+    if scale != 1:
+        pil = pil.resize((pil.width * scale, pil.height * scale), Image.NEAREST)
+    buf = io.BytesIO()
+    pil.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def figure_png(fig, dpi=None) -> bytes:
+    """PNG bytes of a matplotlib figure."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def show_images(images, image_shape=None, ncols: int | None = None, title: str = "", ax=None, scale: float = 0.5):
+    """Show images as one tiled picture (one ``imshow``: fast). Returns the axes."""
+    import matplotlib.pyplot as plt
+    t = tile(images, image_shape, ncols)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(2, t.shape[1] * scale / 14), max(1, t.shape[0] * scale / 14)))
+    ax.imshow(t, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def show_reconstructions(rows: dict, image_shape=None, n: int = 10, title: str = ""):
+    """Rows of images, one row per entry of ``rows`` (e.g. ``{"input": x, "AE": x_hat}``), first ``n`` each.
+
+    Returns the figure; each row is labelled on the left.
+    """
+    import matplotlib.pyplot as plt
+    names = list(rows)
+    fig, axes = plt.subplots(len(names), 1, figsize=(n * 0.75, 0.85 * len(names) + 0.3), squeeze=False)
+    for ax, name in zip(axes[:, 0], names):
+        ax.imshow(tile(_as_images(rows[name], image_shape)[:n], ncols=n), cmap="gray", vmin=0, vmax=1,
+                  interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def latent_scatter(z, labels=None, ax=None, title: str = "", s: float = 4, alpha: float = 0.7):
+    """Scatter 2-D codes ``z (n, 2)`` coloured by digit label ``(n,)``, with a legend. Returns the axes."""
+    import matplotlib.pyplot as plt
+    from .training import to_numpy
+    z = to_numpy(z)
+    if z.ndim != 2 or z.shape[1] != 2:
+        raise ValueError(f"latent_scatter needs 2-D codes of shape (n, 2), got {z.shape}: "
+                         f"train with code_dim=2, or project first (e.g. PCA)")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    if labels is None:
+        ax.scatter(z[:, 0], z[:, 1], s=s, alpha=alpha)
+    else:
+        labels = to_numpy(labels)
+        cmap = plt.get_cmap(DIGIT_COLORS)
+        for c in np.unique(labels):
+            m = labels == c
+            ax.scatter(z[m, 0], z[m, 1], s=s, alpha=alpha, color=cmap(int(c) % 10), label=str(c))
+        ax.legend(markerscale=3, fontsize=7, ncol=2, loc="best", framealpha=0.6)
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def loss_curves(histories, ax=None, keys=("loss",), logy: bool = False):
+    """Plot per-epoch curves from one :class:`~aelib.training.History` or a dict ``{name: History}``.
+
+    Training curves are solid, validation curves dashed. Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3))
+    if not isinstance(histories, dict):
+        histories = {"": histories}
+    for i, (name, h) in enumerate(histories.items()):
+        color = plt.get_cmap("tab10")(i % 10)
+        for key in keys:
+            for split, style in (("train", "-"), ("val", "--")):
+                values = getattr(h, split).get(key)
+                if values:
+                    label = " ".join(s for s in (name, key if len(keys) > 1 else "", split) if s)
+                    ax.plot(range(1, len(values) + 1), values, style, color=color, label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(keys[0] if len(keys) == 1 else "value")
+    if logy:
+        ax.set_yscale("log")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
+    return ax

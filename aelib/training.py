@@ -1,0 +1,277 @@
+"""One training loop for every notebook: progress bar, live loss curve, history, device, seeding.
+
+The loss is always written in the notebook, as a function ``loss_fn(model, batch)`` that returns a
+scalar tensor, or a dict of scalar tensors with a ``"loss"`` entry (the one minimised; the others,
+e.g. ``"recon"`` and ``"kl"``, are logged). ``batch`` is a tensor ``(b, d)`` of inputs, or the tuple
+``(x, y)`` when labels are passed to :func:`fit`.
+
+The seed: every notebook calls :func:`seed_everything`; the environment variable ``AELIB_SEED``
+overrides the notebook's default seed, so a lecturer can show another run of the same notebook with
+``AELIB_SEED=3 jupyter lab``.
+"""
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite during :func:`fit`."""
+
+
+def get_seed(default: int = 0) -> int:
+    """``AELIB_SEED`` from the environment if set (an int), else ``default``."""
+    raw = os.environ.get("AELIB_SEED", "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"AELIB_SEED must be an integer, got {raw!r}") from None
+
+
+def seed_everything(seed: int | None = None) -> int:
+    """Seed Python, NumPy and PyTorch (all devices); return the seed used.
+
+    ``seed=None`` means ``get_seed(0)``: ``AELIB_SEED`` or 0.
+    """
+    seed = get_seed(0) if seed is None else int(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return seed
+
+
+def choose_device(prefer: str | None = None) -> torch.device:
+    """The best available device: CUDA, else Apple MPS, else CPU.
+
+    ``prefer`` (or the environment variable ``AELIB_DEVICE``) forces one, e.g. ``"cpu"``.
+    """
+    prefer = prefer or os.environ.get("AELIB_DEVICE") or None
+    if prefer:
+        return torch.device(prefer)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (where a live plot and a widget progress bar make sense)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return False
+    ip = get_ipython()
+    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
+
+
+def as_tensor(x, device=None, dtype=torch.float32) -> torch.Tensor:
+    """A numpy array or tensor as a tensor on ``device`` (default: :func:`choose_device`)."""
+    device = choose_device() if device is None else torch.device(device)
+    if isinstance(x, torch.Tensor):
+        return x.to(device=device, dtype=dtype if x.is_floating_point() else x.dtype)
+    arr = np.asarray(x)
+    t = torch.from_numpy(np.ascontiguousarray(arr))
+    return t.to(device=device, dtype=dtype if np.issubdtype(arr.dtype, np.floating) else t.dtype)
+
+
+def to_numpy(t) -> np.ndarray:
+    """A tensor (on any device, with or without grad) as a numpy array."""
+    if isinstance(t, torch.Tensor):
+        return t.detach().cpu().numpy()
+    return np.asarray(t)
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """The device of a model's first parameter (CPU for a model without parameters)."""
+    for p in model.parameters():
+        return p.device
+    return torch.device("cpu")
+
+
+def apply(fn, x, batch_size: int = 1000, device=None) -> np.ndarray:
+    """Run ``fn`` (e.g. ``model.encode``) over ``x`` in batches without gradients; return numpy.
+
+    ``x``: array or tensor ``(n, d)``; the result is ``fn``'s output for all rows, concatenated on axis 0.
+    The batches go to ``device`` (default: the device of ``fn``'s model if it is a bound method, else
+    :func:`choose_device`).
+    """
+    if device is None:
+        owner = getattr(fn, "__self__", fn)
+        device = model_device(owner) if isinstance(owner, torch.nn.Module) else choose_device()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch_size):
+            out.append(to_numpy(fn(as_tensor(x[i:i + batch_size], device))))
+    return np.concatenate(out, axis=0)
+
+
+@dataclass
+class History:
+    """What :func:`fit` measured: per-epoch means of every logged quantity, and the time taken.
+
+    ``train["loss"][e]`` is the mean training loss of epoch ``e + 1`` (in the loss function's units);
+    ``val`` has the same keys, measured after each epoch on the validation data (empty without it).
+    """
+
+    train: dict = field(default_factory=dict)
+    val: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    device: str = "cpu"
+    epochs: int = 0
+
+    def last(self, key: str = "loss", split: str = "val") -> float:
+        """The final value of ``key`` on ``split`` ("val" falls back to "train" when there was none)."""
+        d = self.val if (split == "val" and self.val) else self.train
+        return d[key][-1]
+
+    def __repr__(self) -> str:
+        parts = [f"{k}={v[-1]:.4g}" for k, v in self.train.items()]
+        parts += [f"val_{k}={v[-1]:.4g}" for k, v in self.val.items()]
+        return f"History({self.epochs} epochs, {self.seconds:.1f} s on {self.device}: {', '.join(parts)})"
+
+
+class LivePlot:
+    """A loss curve that redraws in place in a notebook (a PNG updated through a display id).
+
+    Redraws at most every ``interval`` seconds so that it costs little; :meth:`close` draws the last state.
+    """
+
+    def __init__(self, title: str = "", interval: float = 0.5):
+        from IPython.display import display, HTML
+        self.title, self.interval, self._last = title, interval, 0.0
+        self._handle = display(HTML("<i>training&hellip;</i>"), display_id=True)
+
+    def update(self, history: History, epochs: int, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last < self.interval:
+            return
+        self._last = now
+        from IPython.display import Image
+        from .plots import loss_curves, figure_png
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(5, 2.6), dpi=80)
+        loss_curves(history, ax=ax, keys=("loss",))
+        ax.set_xlim(0.5, max(epochs, 1) + 0.5)
+        ax.set_title(self.title or "training loss")
+        png = figure_png(fig)
+        plt.close(fig)
+        self._handle.update(Image(png))
+
+    def close(self, history: History, epochs: int) -> None:
+        self.update(history, epochs, force=True)
+
+
+def _mean_losses(model, loss_fn, data, batch_size, labels) -> dict:
+    sums: dict = {}
+    n = len(data[0])
+    with torch.no_grad():
+        for i in range(0, n, batch_size):
+            batch = tuple(d[i:i + batch_size] for d in data)
+            out = loss_fn(model, batch if labels else batch[0])
+            out = out if isinstance(out, dict) else {"loss": out}
+            b = len(batch[0])
+            for k, v in out.items():
+                sums[k] = sums.get(k, 0.0) + float(v) * b
+    return {k: v / n for k, v in sums.items()}
+
+
+def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_size: int = 100,
+        lr: float = 1e-3, optimizer: str = "adam", weight_decay: float = 0.0, x_val=None,
+        y_train=None, y_val=None, device=None, seed: int | None = None, live: bool | None = None,
+        progress: bool = True, title: str = "", on_epoch=None) -> History:
+    """Train ``model`` by minibatch gradient descent on ``loss_fn``; return a :class:`History`.
+
+    Arguments:
+        model: any ``torch.nn.Module``; it is moved to ``device`` and left there.
+        x_train: inputs, array or tensor ``(n, d)`` (any trailing shape works).
+        loss_fn: ``loss_fn(model, batch) -> tensor`` or ``dict`` with a ``"loss"`` key; ``batch`` is
+            the input tensor, or ``(x, y)`` when ``y_train`` is given.
+        epochs, batch_size, lr: the usual; the last partial batch is kept.
+        optimizer: ``"adam"``, ``"adamw"`` or ``"sgd"`` (``weight_decay`` is passed to it).
+        x_val, y_val: optional validation data, scored after every epoch without gradients.
+        device: default :func:`choose_device` (CUDA, MPS, CPU).
+        seed: seeds the shuffling (default: :func:`get_seed`); seed the model before building it.
+        live: draw a live loss curve (default: only inside a notebook).
+        progress: show a progress bar (``tqdm.auto``: a widget in Jupyter, text elsewhere).
+        on_epoch: optional ``on_epoch(epoch, history)`` called after every epoch.
+
+    Raises:
+        TrainingDiverged: if the loss becomes NaN or infinite, saying at which epoch and what to lower.
+        ValueError: for an empty training set, a non-positive batch size or epoch count, or an
+            unknown optimizer.
+    """
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be at least 1, got {epochs} and {batch_size}")
+    if len(x_train) == 0:
+        raise ValueError("x_train is empty: pass at least one training example")
+    device = choose_device(device) if not isinstance(device, torch.device) else device
+    model.to(device)
+    labels = y_train is not None
+    train = (as_tensor(x_train, device),) + ((as_tensor(y_train, device),) if labels else ())
+    val = None
+    if x_val is not None:
+        if labels and y_val is None:
+            raise ValueError("with y_train given, pass y_val too (or no x_val)")
+        val = (as_tensor(x_val, device),) + ((as_tensor(y_val, device),) if labels else ())
+    opts = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+    if optimizer not in opts:
+        raise ValueError(f"unknown optimizer {optimizer!r}: choose one of {', '.join(opts)}")
+    opt = opts[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
+    gen = torch.Generator().manual_seed(get_seed(0) if seed is None else seed)
+
+    hist = History(device=str(device))
+    plot = LivePlot(title) if (in_notebook() if live is None else live) else None
+    from tqdm.auto import tqdm
+    bar = tqdm(range(1, epochs + 1), desc=title or "epochs", disable=not progress, leave=True)
+    n = len(train[0])
+    t0 = time.perf_counter()
+    for epoch in bar:
+        model.train()
+        perm = torch.randperm(n, generator=gen).to(device)
+        sums: dict = {}
+        for i in range(0, n, batch_size):
+            idx = perm[i:i + batch_size]
+            batch = tuple(d[idx] for d in train)
+            out = loss_fn(model, batch if labels else batch[0])
+            out = out if isinstance(out, dict) else {"loss": out}
+            loss = out["loss"]
+            if not torch.isfinite(loss):
+                bar.close()
+                raise TrainingDiverged(
+                    f"training diverged at epoch {epoch}: the loss became {float(loss.detach())}. "
+                    f"Lower the learning rate (lr={lr:g} now; try {lr / 10:g}).")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            for k, v in out.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(idx)
+        for k, v in sums.items():
+            hist.train.setdefault(k, []).append(v / n)
+        if val is not None:
+            model.eval()
+            for k, v in _mean_losses(model, loss_fn, val, 1000, labels).items():
+                hist.val.setdefault(k, []).append(v)
+        hist.epochs = epoch
+        hist.seconds = time.perf_counter() - t0
+        post = {"loss": f"{hist.train['loss'][-1]:.4g}"}
+        if hist.val:
+            post["val"] = f"{hist.val['loss'][-1]:.4g}"
+        bar.set_postfix(post)
+        if plot is not None:
+            plot.update(hist, epochs)
+        if on_epoch is not None:
+            on_epoch(epoch, hist)
+    model.eval()
+    if plot is not None:
+        plot.close(hist, epochs)
+    return hist

@@ -1,0 +1,275 @@
+"""Reusable widgets. Pictures are ``ipywidgets.Image`` fed PNG bytes: a slider move costs milliseconds.
+
+Each widget keeps the state its callback computed (``.png``, ``.decoded``, ``.z``, ``.caption``), so
+tests can set a control's ``.value`` and check what the reader would see, without a browser.
+Every widget has a CSS class (``aelib-…``) so browser tests can find it.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .plots import array_png, tile
+
+
+def _ipw():
+    import ipywidgets
+    return ipywidgets
+
+
+class LatentExplorer:
+    """Move a point in a 2-D latent space with two sliders; see where it is and what it decodes to.
+
+    Arguments:
+        decode: maps codes ``(n, 2)`` to images ``(n, h*w)`` in [0, 1]: a model's ``decode`` method
+            (run without gradients on the model's device) or any function of a numpy array.
+        codes: optional ``(n, 2)`` codes of real images, drawn as a coloured map behind the point.
+        labels: optional ``(n,)`` digit labels for the colours.
+        image_shape: ``(h, w)`` of one decoded image.
+        extent: ``(xmin, xmax, ymin, ymax)`` of the sliders and the map (default: the codes' range
+            plus a margin, or [-3, 3]^2).
+        start: the first point ``(z1, z2)``; default the centre of ``extent``.
+        title: shown above the map.
+
+    Attributes after each move: ``z`` (the point), ``decoded`` (``(h, w)`` array), ``png`` (the decoded
+    picture's PNG bytes), ``map_png`` (the map's), ``seconds`` (the update's duration).
+    """
+
+    def __init__(self, decode, codes=None, labels=None, image_shape=(28, 28), extent=None, start=None,
+                 title: str = "latent space", map_pixels: int = 300, scale: int = 6):
+        widgets = _ipw()
+        from .training import apply, to_numpy
+        self._decode_fn = decode
+        self._apply = apply
+        self.image_shape = tuple(image_shape)
+        self.codes = None if codes is None else to_numpy(codes)
+        self.labels = None if labels is None else to_numpy(labels)
+        if self.codes is not None and (self.codes.ndim != 2 or self.codes.shape[1] != 2):
+            raise ValueError(f"LatentExplorer needs 2-D codes of shape (n, 2), got {self.codes.shape}: "
+                             f"train a model with code_dim=2")
+        if extent is None:
+            if self.codes is not None and len(self.codes):
+                lo, hi = np.percentile(self.codes, [0.5, 99.5], axis=0)
+                pad = 0.1 * (hi - lo)
+                extent = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
+            else:
+                extent = (-3.0, 3.0, -3.0, 3.0)
+        self.extent = tuple(float(e) for e in extent)
+        if not (self.extent[0] < self.extent[1] and self.extent[2] < self.extent[3]):
+            raise ValueError(f"extent must be (xmin, xmax, ymin, ymax) with min < max, got {self.extent}")
+        self.scale = scale
+        self._background, self._to_pixel = self._draw_map(title, map_pixels)
+        x0, x1, y0, y1 = self.extent
+        start = start if start is not None else ((x0 + x1) / 2, (y0 + y1) / 2)
+        step = (x1 - x0) / 100
+        self.x_slider = widgets.FloatSlider(value=start[0], min=x0, max=x1, step=step, description="z₁",
+                                            continuous_update=True, readout_format=".2f")
+        self.y_slider = widgets.FloatSlider(value=start[1], min=y0, max=y1, step=(y1 - y0) / 100,
+                                            description="z₂", continuous_update=True, readout_format=".2f")
+        self.map_image = widgets.Image(format="png")
+        self.image = widgets.Image(format="png")
+        self.label = widgets.HTML()
+        self.map_image.add_class("aelib-latent-map")
+        self.image.add_class("aelib-latent-decoded")
+        for s in (self.x_slider, self.y_slider):
+            s.add_class("aelib-latent-slider")
+            s.observe(self._on_change, names="value")
+        self.widget = widgets.HBox([
+            self.map_image,
+            widgets.VBox([self.image, self.label, self.x_slider, self.y_slider]),
+        ])
+        self.widget.add_class("aelib-latent-explorer")
+        self.update()
+
+    def _draw_map(self, title, pixels):
+        import matplotlib
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from .plots import latent_scatter
+        dpi = 100
+        fig = Figure(figsize=(pixels / dpi, pixels / dpi), dpi=dpi)
+        FigureCanvasAgg(fig)
+        ax = fig.add_axes((0.14, 0.12, 0.83, 0.8))
+        if self.codes is not None:
+            latent_scatter(self.codes, self.labels, ax=ax, s=2, alpha=0.5)
+            if ax.get_legend() is not None:
+                ax.get_legend().set_visible(self.labels is not None)
+        ax.set_xlim(self.extent[0], self.extent[1])
+        ax.set_ylim(self.extent[2], self.extent[3])
+        ax.set_title(title, fontsize=9)
+        ax.tick_params(labelsize=7)
+        fig.canvas.draw()
+        rgba = np.asarray(fig.canvas.buffer_rgba()).copy()
+        height = rgba.shape[0]
+        trans = ax.transData
+
+        def to_pixel(x, y):
+            px, py = trans.transform((x, y))
+            return int(round(px)), int(round(height - py))
+        del matplotlib
+        return rgba, to_pixel
+
+    def _marker(self, z):
+        img = self._background.copy()
+        c, r = self._to_pixel(*z)
+        h, w = img.shape[:2]
+        red = np.array([220, 20, 60, 255], dtype=np.uint8)
+        for d in range(-9, 10):
+            for t in (-1, 0, 1):
+                if 0 <= r + t < h and 0 <= c + d < w and abs(d) > 2:
+                    img[r + t, c + d] = red
+                if 0 <= r + d < h and 0 <= c + t < w and abs(d) > 2:
+                    img[r + d, c + t] = red
+        return img
+
+    def decode(self, z) -> np.ndarray:
+        """Decode one point ``(2,)`` to an image ``(h, w)``."""
+        z = np.asarray(z, dtype=np.float32).reshape(1, 2)
+        fn = self._decode_fn
+        owner = getattr(fn, "__self__", None)
+        import torch
+        if isinstance(owner, torch.nn.Module) or isinstance(fn, torch.nn.Module):
+            out = self._apply(fn, z)
+        else:
+            out = np.asarray(fn(z))
+        return np.asarray(out, dtype=np.float32).reshape(self.image_shape)
+
+    def update(self) -> None:
+        """Recompute the picture for the sliders' current values."""
+        t0 = time.perf_counter()
+        self.z = (float(self.x_slider.value), float(self.y_slider.value))
+        self.decoded = self.decode(self.z)
+        self.png = array_png(self.decoded, scale=self.scale)
+        self.map_png = array_png(self._marker(self.z), scale=1)
+        self.image.value = self.png
+        self.map_image.value = self.map_png
+        text = f"z = ({self.z[0]:+.2f}, {self.z[1]:+.2f})"
+        if self.codes is not None and self.labels is not None and len(self.codes):
+            i = int(np.argmin(((self.codes - np.array(self.z)) ** 2).sum(1)))
+            text += f"<br>nearest real code: a <b>{int(self.labels[i])}</b>"
+        self.label.value = text
+        self.seconds = time.perf_counter() - t0
+
+    def _on_change(self, change) -> None:
+        self.update()
+
+    @property
+    def controls(self) -> list:
+        """The controls a reader moves (for tests and the benchmark)."""
+        return [self.x_slider, self.y_slider]
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
+
+
+class ImageBrowser:
+    """Browse precomputed pictures with a slider (or dropdown): a move only swaps PNG bytes.
+
+    Arguments:
+        frames: ``{option: 2-D array in [0, 1]}`` (e.g. from :func:`aelib.plots.tile`), in slider order.
+        captions: optional ``{option: html}`` shown under the picture.
+        description: the control's label.
+        control: ``"slider"`` or ``"dropdown"``.
+        value: the first option shown (default the first).
+        scale: pixel upscaling of the pictures.
+        css: an extra CSS class for the widget (for browser tests).
+
+    Attributes: ``value`` (the current option), ``png``, ``caption``.
+    """
+
+    def __init__(self, frames: dict, captions: dict | None = None, description: str = "",
+                 control: str = "slider", value=None, scale: int = 3, css: str = ""):
+        widgets = _ipw()
+        if not frames:
+            raise ValueError("ImageBrowser needs at least one frame")
+        self.options = list(frames)
+        self._png = {k: array_png(np.asarray(v), scale=scale) for k, v in frames.items()}
+        self._captions = dict(captions or {})
+        if control == "slider":
+            self.control = widgets.SelectionSlider(options=self.options, description=description,
+                                                   continuous_update=True)
+        elif control == "dropdown":
+            self.control = widgets.Dropdown(options=self.options, description=description)
+        else:
+            raise ValueError(f"control must be 'slider' or 'dropdown', got {control!r}")
+        if value is not None:
+            self.control.value = value
+        self.image = widgets.Image(format="png")
+        self.html = widgets.HTML()
+        self.control.observe(lambda change: self.update(), names="value")
+        self.widget = widgets.VBox([self.control, self.image, self.html])
+        self.widget.add_class("aelib-image-browser")
+        if css:
+            self.widget.add_class(css)
+        self.update()
+
+    def update(self) -> None:
+        """Show the picture and caption for the control's current value."""
+        self.value = self.control.value
+        self.png = self._png[self.value]
+        self.caption = self._captions.get(self.value, "")
+        self.image.value = self.png
+        self.html.value = self.caption
+
+    @property
+    def controls(self) -> list:
+        """The controls a reader moves (for tests and the benchmark)."""
+        return [self.control]
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
+
+
+def reconstruction_frames(originals, reconstructions: dict, image_shape=None, n: int = 10) -> dict:
+    """Frames for :class:`ImageBrowser`: for each option, the first ``n`` originals above their reconstructions.
+
+    ``originals``: ``(m, d)`` images; ``reconstructions``: ``{option: (m, d) images}``.
+    """
+    x = np.asarray(originals)[:n]
+    return {k: tile(np.concatenate([x, np.asarray(v)[:n]]), image_shape, ncols=n)
+            for k, v in reconstructions.items()}
+
+
+def _moves(control, n: int = 9) -> list:
+    """Values to step a control through: ``n`` points across a slider's range, or every option's index."""
+    if hasattr(control, "index") and hasattr(control, "options"):
+        return [("index", i) for i in range(len(control.options))]
+    if hasattr(control, "min") and hasattr(control, "max"):
+        vals = np.linspace(control.min, control.max, n)
+        if isinstance(control.value, (int, np.integer)) and not isinstance(control.value, bool):
+            vals = sorted({int(round(v)) for v in vals})
+        return [("value", v) for v in vals]
+    if isinstance(control.value, bool):
+        return [("value", not control.value), ("value", control.value)]
+    return []
+
+
+def benchmark_widgets(namespace: dict) -> list[dict]:
+    """Time every aelib widget found in ``namespace`` (e.g. a notebook's ``globals()``).
+
+    For each object with a ``controls`` list, every control is stepped through its range; the time for the
+    callback to finish (the new picture computed) is recorded. Controls are put back afterwards.
+    Returns ``[{"name", "kind", "ms" (median per change), "moves", "figure" (redraws a matplotlib figure)}]``.
+    """
+    results = []
+    for name, obj in list(namespace.items()):
+        if name.startswith("_") or isinstance(obj, type) or not hasattr(obj, "controls") or not hasattr(obj, "widget"):
+            continue
+        times = []
+        for control in obj.controls:
+            attr = "index" if hasattr(control, "index") and hasattr(control, "options") else "value"
+            original = getattr(control, attr)
+            for key, v in _moves(control):
+                if getattr(control, key) == v:
+                    continue
+                t0 = time.perf_counter()
+                setattr(control, key, v)
+                times.append((time.perf_counter() - t0) * 1000)
+            setattr(control, attr, original)
+        if times:
+            results.append(dict(name=name, kind=type(obj).__name__, ms=float(np.median(times)), moves=len(times),
+                                figure=bool(getattr(obj, "redraws_figure", False))))
+    return results

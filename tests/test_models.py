@@ -1,0 +1,43 @@
+import pytest
+import torch
+
+from aelib.models import Autoencoder, count_parameters, mlp
+
+
+def test_autoencoder_shapes():
+    ae = Autoencoder(784, (64, 16), 2)
+    x = torch.rand(5, 784)
+    assert ae.encode(x).shape == (5, 2)
+    out = ae(x)
+    assert out.shape == (5, 784) and 0 <= out.min() and out.max() <= 1
+
+
+def test_linear_autoencoder_is_two_linear_maps():
+    ae = Autoencoder(64, (), 8, activation="linear", output="linear")
+    assert [type(m).__name__ for m in ae.encoder] == ["Linear"]
+    assert [type(m).__name__ for m in ae.decoder] == ["Linear"]
+    assert count_parameters(ae) == 64 * 8 + 8 + 8 * 64 + 64
+
+
+def test_mlp_activations():
+    net = mlp([3, 4, 2], "tanh", "sigmoid")
+    assert [type(m).__name__ for m in net] == ["Linear", "Tanh", "Linear", "Sigmoid"]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(code_dim=0), "positive integer"),
+    (dict(hidden=(0,)), "positive integer"),
+    (dict(code_dim=2.5), "positive integer"),
+    (dict(activation="swish"), "unknown activation"),
+])
+def test_bad_sizes_and_names(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Autoencoder(**kwargs)
+
+
+def test_wrong_input_shape_says_to_flatten():
+    ae = Autoencoder(784, (32,), 2)
+    with pytest.raises(ValueError, match="flatten"):
+        ae(torch.rand(3, 28, 28))
+    with pytest.raises(ValueError, match=r"\(batch, 2\)"):
+        ae.decode(torch.rand(3, 5))

@@ -1,0 +1,91 @@
+"""The collection's structure: every notebook declares the questions it answers, quotes them, holds their exam
+answers, and is stored without outputs; the README's map agrees with the syllabus data."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from aelib import syllabus
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+IDS = {q.id for q in syllabus.questions()}
+
+
+def load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def md_cells(nb):
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in nb["cells"] if c["cell_type"] == "markdown"]
+
+
+def test_there_are_notebooks_and_each_is_in_the_syllabus_list():
+    assert NOTEBOOKS, "no notebooks found"
+    listed = {n.file for n in syllabus.notebooks()}
+    for p in NOTEBOOKS:
+        assert p.name in listed, f"{p.name} is not listed in aelib/syllabus.json"
+    assert (ROOT / "notebooks" / "00_start_here.ipynb").exists()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_without_outputs(path):
+    for c in load(path)["cells"]:
+        if c["cell_type"] == "code":
+            assert not c.get("outputs") and c.get("execution_count") is None, \
+                f"{path.name} holds outputs: clear them before committing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_declares_quotes_and_answers_its_questions(path):
+    nb = load(path)
+    meta = nb["metadata"].get("aelib")
+    assert meta is not None and "answers" in meta, f"{path.name}: metadata.aelib.answers is missing"
+    answers = meta["answers"]
+    assert set(answers) <= IDS, f"{path.name}: unknown ids {set(answers) - IDS}"
+    number = path.name[:2]
+    for qid in answers:
+        assert syllabus.question(qid).home == number, f"{path.name} answers {qid}, whose home is another notebook"
+    mds = md_cells(nb)
+    assert nb["cells"][0]["cell_type"] == "markdown" and mds[0].startswith("# ")
+    for qid in answers:
+        assert syllabus.quote(qid) in mds[0], f"{path.name}: the first cell must quote {qid} exactly as the syllabus"
+        answer_heading = f"**{qid} ({syllabus.question(qid).marks} marks)."
+        assert any(answer_heading in m for m in mds[1:]), f"{path.name}: no exam answer for {qid}"
+    for qid in meta.get("mentions", []):
+        assert qid in IDS
+
+
+def test_each_question_has_exactly_one_home_that_answers_it():
+    declared = {}
+    for p in NOTEBOOKS:
+        for qid in load(p)["metadata"]["aelib"]["answers"]:
+            declared.setdefault(qid, []).append(p.name)
+    for q in syllabus.questions():
+        home = syllabus.notebook(q.home)
+        if home.exists:
+            assert declared.get(q.id) == [home.file], f"{q.id}: answered by {declared.get(q.id)}, home {home.file}"
+        else:
+            assert q.id not in declared
+
+
+def test_readme_map_agrees_with_the_syllabus():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split(syllabus.MAP_START, 1)[1].split(syllabus.MAP_END, 1)[0].strip()
+    assert section == syllabus.map_table("notebooks/"), "README map is stale: run python -m aelib.syllabus"
+    for n in syllabus.notebooks():
+        if n.exists:
+            assert f"notebooks/{n.file}" in readme, f"README does not link {n.file}"
+
+
+def test_update_readme_fills_the_section(tmp_path):
+    p = tmp_path / "README.md"
+    p.write_text(f"intro\n{syllabus.MAP_START}\nold\n{syllabus.MAP_END}\nend\n")
+    assert syllabus.update_readme(p) is True
+    assert "| AE-1 | 2 |" in p.read_text() and p.read_text().endswith("end\n")
+    assert syllabus.update_readme(p) is False
+    p.write_text("no markers")
+    with pytest.raises(ValueError, match="no <!-- map:start -->"):
+        syllabus.update_readme(p)

@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+
+from aelib import plots
+
+
+def test_tile_layout_and_padding():
+    imgs = np.stack([np.full(4, i / 5) for i in range(5)])  # five 2x2 images
+    t = plots.tile(imgs, (2, 2), ncols=3, pad=1)
+    assert t.shape == (2 * 3 - 1, 3 * 3 - 1)
+    assert t[0, 0] == 0 and t[0, 3] == pytest.approx(0.2) and t[3, 0] == pytest.approx(0.6)
+    assert t[3, 6] == 1.0  # the empty sixth cell is padding
+
+
+def test_tile_guesses_square_and_rejects_odd_rows():
+    assert plots.tile(np.zeros((4, 784))).shape == (57, 57)
+    with pytest.raises(ValueError, match="image_shape"):
+        plots.tile(np.zeros((2, 10)))
+    with pytest.raises(ValueError, match="does not match"):
+        plots.tile(np.zeros((2, 10)), (3, 3))
+
+
+def test_array_png_is_a_png_of_the_right_size():
+    from io import BytesIO
+    from PIL import Image
+    png = plots.array_png(np.zeros((7, 5)), scale=3)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert Image.open(BytesIO(png)).size == (15, 21)
+
+
+def test_figures_build():
+    import matplotlib.pyplot as plt
+    x = np.random.rand(12, 64)
+    fig = plots.show_reconstructions({"in": x, "out": x}, (8, 8), n=6)
+    assert len(fig.axes) == 2
+    ax = plots.latent_scatter(np.random.randn(50, 2), np.arange(50) % 10)
+    assert ax.get_legend() is not None
+    with pytest.raises(ValueError, match="2-D codes"):
+        plots.latent_scatter(np.zeros((5, 3)))
+    plots.show_images(x, (8, 8), title="t")
+    plt.close("all")

@@ -1,0 +1,23 @@
+from aelib import syllabus
+
+
+def test_twenty_questions_with_valid_marks_and_homes():
+    qs = syllabus.questions()
+    assert [q.id for q in qs] == [f"AE-{i}" for i in range(1, 11)] + [f"VAE-{i}" for i in range(1, 11)]
+    assert {q.marks for q in qs} == {2, 5, 10}
+    numbers = {n.number for n in syllabus.notebooks()}
+    assert all(q.home in numbers for q in qs)
+    assert all(q.question and q.syllabus_answer for q in qs)
+    assert "| Δ" not in syllabus.question("VAE-10").syllabus_answer  # the OCR table is dropped
+
+
+def test_quote_and_map():
+    assert syllabus.quote("AE-4").startswith("> **AE-4** (5 marks). Discuss two common loss functions")
+    table = syllabus.map_table()
+    assert table.count("\n| ") == 20 and "AE-1 " in table
+
+
+def test_unknown_ids():
+    import pytest
+    with pytest.raises(KeyError, match="the ids are"):
+        syllabus.question("AE-11")

@@ -1,0 +1,113 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from aelib import training
+from aelib.models import Autoencoder
+
+
+def mse(model, x):
+    return F.mse_loss(model(x), x)
+
+
+def test_fit_lowers_the_loss_and_records_history():
+    rng = np.random.default_rng(0)  # data on a 3-D subspace: a 4-D code can learn it
+    x = (1 / (1 + np.exp(-rng.normal(size=(256, 3)) @ rng.normal(size=(3, 16))))).astype(np.float32)
+    training.seed_everything(0)
+    ae = Autoencoder(16, (8,), 4)
+    h = training.fit(ae, x, mse, epochs=15, batch_size=32, lr=1e-2, x_val=x[:64], progress=False, device="cpu")
+    assert len(h.train["loss"]) == 15 and len(h.val["loss"]) == 15
+    assert h.train["loss"][-1] < 0.3 * h.train["loss"][0]
+    assert h.seconds > 0 and h.epochs == 15 and "epochs" in repr(h)
+    assert h.last() == h.val["loss"][-1]
+
+
+def test_fit_logs_extra_terms_and_passes_labels():
+    x = torch.rand(40, 6)
+    y = torch.arange(40) % 2
+    seen = {}
+
+    def loss(model, batch):
+        xb, yb = batch
+        seen["y"] = yb
+        rec = F.mse_loss(model(xb), xb)
+        return {"loss": rec, "recon": rec.detach(), "one": torch.tensor(1.0)}
+
+    h = training.fit(Autoencoder(6, (), 2), x, loss, y_train=y, x_val=x, y_val=y, epochs=2, progress=False)
+    assert set(h.train) == {"loss", "recon", "one"} and h.val["one"] == [1.0, 1.0]
+    assert seen["y"].dtype == torch.int64
+
+
+def test_divergence_gives_a_clear_error():
+    x = torch.rand(64, 8)
+
+    def exploding(model, x):
+        return F.mse_loss(model(x), x) * float("inf")
+
+    with pytest.raises(training.TrainingDiverged, match=r"diverged at epoch 1.*Lower the learning rate"):
+        training.fit(Autoencoder(8, (4,), 2), x, exploding, epochs=3, progress=False)
+
+
+def test_a_too_large_learning_rate_diverges_with_the_error():
+    torch.manual_seed(0)
+    x = torch.randn(256, 8) * 100
+    ae = Autoencoder(8, (64,), 8, output="linear")
+    with pytest.raises(training.TrainingDiverged, match="lr=1e\\+06"):
+        training.fit(ae, x, mse, epochs=50, lr=1e6, optimizer="sgd", progress=False)
+
+
+def test_fit_is_reproducible_for_a_seed():
+    x = torch.rand(100, 10)
+    losses = []
+    for _ in range(2):
+        training.seed_everything(3)
+        ae = Autoencoder(10, (6,), 3)
+        losses.append(training.fit(ae, x, mse, epochs=3, seed=3, progress=False).train["loss"])
+    assert losses[0] == losses[1]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(epochs=0), "at least 1"), (dict(optimizer="rmsprop"), "unknown optimizer"),
+])
+def test_fit_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        training.fit(Autoencoder(4, (), 2), torch.rand(8, 4), mse, progress=False, **kwargs)
+
+
+def test_fit_empty_data():
+    with pytest.raises(ValueError, match="empty"):
+        training.fit(Autoencoder(4, (), 2), torch.rand(0, 4), mse, progress=False)
+
+
+def test_aelib_seed_overrides_the_default(monkeypatch):
+    monkeypatch.setenv("AELIB_SEED", "5")
+    assert training.get_seed(0) == 5 and training.seed_everything() == 5
+    assert training.seed_everything(11) == 11
+    monkeypatch.setenv("AELIB_SEED", "five")
+    with pytest.raises(ValueError, match="AELIB_SEED must be an integer"):
+        training.get_seed()
+
+
+def test_choose_device(monkeypatch):
+    assert training.choose_device("cpu").type == "cpu"
+    monkeypatch.setenv("AELIB_DEVICE", "cpu")
+    assert training.choose_device().type == "cpu"
+    monkeypatch.delenv("AELIB_DEVICE")
+    assert training.choose_device().type in {"cpu", "cuda", "mps"}
+
+
+def test_apply_runs_batched_without_grad():
+    ae = Autoencoder(5, (), 2)
+    x = np.random.rand(2500, 5).astype(np.float32)
+    z = training.apply(ae.encode, x, batch_size=1000)
+    assert z.shape == (2500, 2) and isinstance(z, np.ndarray)
+    assert np.allclose(z, training.to_numpy(ae.encode(torch.from_numpy(x))), atol=1e-6)
+
+
+def test_live_plot_outside_a_notebook_is_off_and_history_plots():
+    assert not training.in_notebook()
+    h = training.fit(Autoencoder(4, (), 2), torch.rand(8, 4), mse, epochs=2, progress=False)
+    from aelib.plots import loss_curves
+    ax = loss_curves({"a": h, "b": h})
+    assert len(ax.lines) == 2

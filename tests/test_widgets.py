@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+import torch
+
+from aelib.models import Autoencoder
+from aelib.widgets import ImageBrowser, LatentExplorer, reconstruction_frames
+
+
+def test_latent_explorer_decodes_the_slider_point():
+    torch.manual_seed(0)
+    ae = Autoencoder(784, (16,), 2)
+    codes = np.random.randn(300, 2).astype(np.float32)
+    w = LatentExplorer(ae.decode, codes, np.arange(300) % 10)
+    first_png, first_map = w.png, w.map_png
+    w.x_slider.value = w.x_slider.max          # a test sets .value: the callback runs
+    assert w.z[0] == pytest.approx(w.x_slider.max)
+    expected = ae.decode(torch.tensor([w.z], dtype=torch.float32)).detach().numpy().reshape(28, 28)
+    assert np.allclose(w.decoded, expected, atol=1e-6)
+    assert w.png != first_png and w.map_png != first_map
+    assert w.image.value == w.png and "nearest real code" in w.label.value
+    assert w.seconds < 1.0
+
+
+def test_latent_explorer_with_a_numpy_decoder_and_no_codes():
+    w = LatentExplorer(lambda z: np.tile(z[:, :1], (1, 64)) / 3 + 0.5, image_shape=(8, 8))
+    assert w.extent == (-3.0, 3.0, -3.0, 3.0)
+    w.x_slider.value = 1.5
+    assert np.allclose(w.decoded, 1.0)
+
+
+def test_latent_explorer_rejects_codes_that_are_not_2d():
+    with pytest.raises(ValueError, match="code_dim=2"):
+        LatentExplorer(lambda z: z, np.zeros((10, 3)))
+
+
+def test_image_browser_swaps_pictures_and_captions():
+    frames = {k: np.full((4, 4), k / 10) for k in (2, 4, 8)}
+    b = ImageBrowser(frames, {k: f"k={k}" for k in frames}, description="k")
+    assert b.value == 2 and b.caption == "k=2"
+    first = b.png
+    b.control.value = 8
+    assert b.value == 8 and b.caption == "k=8" and b.png != first and b.image.value == b.png
+    d = ImageBrowser(frames, control="dropdown", value=4)
+    assert d.value == 4
+    with pytest.raises(ValueError, match="at least one frame"):
+        ImageBrowser({})
+
+
+def test_reconstruction_frames_stack_inputs_over_outputs():
+    x = np.zeros((12, 64))
+    frames = reconstruction_frames(x, {"a": np.ones((12, 64))}, (8, 8), n=5)
+    t = frames["a"]
+    assert t.shape == (17, 44) and t[0, 0] == 0 and t[9, 0] == 1
+
+
+def test_benchmark_widgets_times_every_control_and_restores_it():
+    from aelib.widgets import benchmark_widgets
+    frames = {k: np.full((4, 4), k / 10) for k in (2, 4, 8)}
+    b = ImageBrowser(frames)
+    w = LatentExplorer(lambda z: np.zeros((len(z), 64)), image_shape=(8, 8))
+    before = (b.value, w.z)
+    res = {r["name"]: r for r in benchmark_widgets({"b": b, "w": w, "other": 3, "ImageBrowser": ImageBrowser})}
+    assert set(res) == {"b", "w"}
+    assert res["b"]["moves"] == 2 and res["w"]["moves"] >= 16 and res["w"]["kind"] == "LatentExplorer"
+    assert all(r["ms"] >= 0 for r in res.values())
+    assert (b.value, w.z) == before
