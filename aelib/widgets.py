@@ -223,6 +223,60 @@ class ImageBrowser:
         display(self.widget)
 
 
+class FigureControls:
+    """Controls that redraw one kept matplotlib figure, shown as a PNG (about 50-150 ms a change).
+
+    Arguments:
+        draw: ``draw(fig, **values)`` draws into the (cleared) figure; it may return an html caption.
+            ``values`` are the controls' current values, by the names given in ``controls``.
+        controls: ``{name: ipywidget}`` e.g. ``{"beta": FloatSlider(...)}``.
+        figsize: inches; dpi: resolution of the PNG.
+        css: an extra CSS class for the widget (for browser tests).
+
+    Attributes after each change: ``values``, ``png``, ``caption``; ``fig`` is the kept figure.
+    """
+
+    redraws_figure = True
+
+    def __init__(self, draw, controls: dict, figsize=(8, 3), dpi: int = 80, css: str = ""):
+        widgets = _ipw()
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        if not controls:
+            raise ValueError("FigureControls needs at least one control")
+        self._draw, self._controls, self.dpi = draw, dict(controls), dpi
+        self.fig = Figure(figsize=figsize, dpi=dpi)
+        FigureCanvasAgg(self.fig)
+        self.image = widgets.Image(format="png")
+        self.html = widgets.HTML()
+        for c in self._controls.values():
+            c.observe(lambda change: self.update(), names="value")
+        self.widget = widgets.VBox([widgets.HBox(list(self._controls.values())), self.image, self.html])
+        self.widget.add_class("aelib-figure-controls")
+        if css:
+            self.widget.add_class(css)
+        self.update()
+
+    @property
+    def controls(self) -> list:
+        """The controls a reader moves (for tests and the benchmark)."""
+        return list(self._controls.values())
+
+    def update(self) -> None:
+        """Redraw the figure for the controls' current values."""
+        from .plots import figure_png
+        self.values = {k: c.value for k, c in self._controls.items()}
+        self.fig.clear()
+        self.caption = self._draw(self.fig, **self.values) or ""
+        self.png = figure_png(self.fig, dpi=self.dpi)
+        self.image.value = self.png
+        self.html.value = self.caption
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
+
+
 def reconstruction_frames(originals, reconstructions: dict, image_shape=None, n: int = 10) -> dict:
     """Frames for :class:`ImageBrowser`: for each option, the first ``n`` originals above their reconstructions.
 

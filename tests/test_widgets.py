@@ -64,3 +64,22 @@ def test_benchmark_widgets_times_every_control_and_restores_it():
     assert res["b"]["moves"] == 2 and res["w"]["moves"] >= 16 and res["w"]["kind"] == "LatentExplorer"
     assert all(r["ms"] >= 0 for r in res.values())
     assert (b.value, w.z) == before
+
+
+def test_figure_controls_redraw_on_change():
+    import ipywidgets as w
+    from aelib.widgets import FigureControls
+
+    def draw(fig, a, kind):
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [0, a])
+        return f"{kind}: a={a}"
+
+    fc = FigureControls(draw, {"a": w.FloatSlider(value=1, min=0, max=2), "kind": w.Dropdown(options=["x", "y"])})
+    first = fc.png
+    fc.controls[0].value = 2.0
+    assert fc.values == {"a": 2.0, "kind": "x"} and fc.caption == "x: a=2.0" and fc.png != first
+    fc.controls[1].value = "y"
+    assert fc.caption.startswith("y") and fc.image.value == fc.png and len(fc.fig.axes) == 1
+    with pytest.raises(ValueError, match="at least one control"):
+        FigureControls(draw, {})
