@@ -165,49 +165,64 @@ class LatentExplorer:
 
 
 class ImageBrowser:
-    """Browse precomputed pictures with a slider (or dropdown): a move only swaps PNG bytes.
+    """Browse precomputed pictures with a slider or dropdown: a change only swaps PNG bytes (under 1 ms).
 
     Arguments:
-        frames: ``{option: 2-D array in [0, 1]}`` (e.g. from :func:`aelib.plots.tile`), in slider order.
-        captions: optional ``{option: html}`` shown under the picture.
-        description: the control's label.
-        control: ``"slider"`` or ``"dropdown"``.
-        value: the first option shown (default the first).
+        frames: ``{option: 2-D array in [0, 1]}`` (e.g. from :func:`aelib.plots.tile`), in slider order;
+            with ``axes``, keyed by tuples of options instead, one entry per combination.
+        captions: optional ``{key: html}`` shown under the picture.
+        description: the control's label (one control).
+        control: ``"slider"`` or ``"dropdown"`` (one control).
+        value: the first key shown (default the first).
+        axes: optional ``{name: [options]}`` for several controls, e.g. ``{"width": [4, 16], "noise": ["none", "l1"]}``:
+            one control per axis (a slider for numbers, a dropdown otherwise); frames are keyed by tuples.
         scale: pixel upscaling of the pictures.
         css: an extra CSS class for the widget (for browser tests).
 
-    Attributes: ``value`` (the current option), ``png``, ``caption``.
+    Attributes: ``value`` (the current key), ``png``, ``caption``.
     """
 
     def __init__(self, frames: dict, captions: dict | None = None, description: str = "",
-                 control: str = "slider", value=None, scale: int = 3, css: str = ""):
+                 control: str = "slider", value=None, axes: dict | None = None, scale: int = 3, css: str = ""):
         widgets = _ipw()
         if not frames:
             raise ValueError("ImageBrowser needs at least one frame")
-        self.options = list(frames)
         self._png = {k: array_png(np.asarray(v), scale=scale) for k, v in frames.items()}
         self._captions = dict(captions or {})
-        if control == "slider":
-            self.control = widgets.SelectionSlider(options=self.options, description=description,
-                                                   continuous_update=True)
-        elif control == "dropdown":
-            self.control = widgets.Dropdown(options=self.options, description=description)
-        else:
+        if control not in ("slider", "dropdown"):
             raise ValueError(f"control must be 'slider' or 'dropdown', got {control!r}")
+        if axes:
+            missing = [k for k in _product(axes) if k not in self._png]
+            if missing:
+                raise ValueError(f"frames lack {len(missing)} combinations of the axes, e.g. {missing[0]}")
+            self._controls = []
+            for name, options in axes.items():
+                numeric = all(isinstance(o, (int, float)) and not isinstance(o, bool) for o in options)
+                cls = widgets.SelectionSlider if numeric else widgets.Dropdown
+                self._controls.append(cls(options=list(options), description=name))
+        else:
+            self.options = list(frames)
+            cls = widgets.SelectionSlider if control == "slider" else widgets.Dropdown
+            self._controls = [cls(options=self.options, description=description)]
+        self._axes = axes
         if value is not None:
-            self.control.value = value
+            for c, v in zip(self._controls, value if axes else (value,)):
+                c.value = v
+        self.control = self._controls[0]
         self.image = widgets.Image(format="png")
         self.html = widgets.HTML()
-        self.control.observe(lambda change: self.update(), names="value")
-        self.widget = widgets.VBox([self.control, self.image, self.html])
+        for c in self._controls:
+            c.observe(lambda change: self.update(), names="value")
+        self.widget = widgets.VBox([widgets.HBox(self._controls), self.image, self.html])
         self.widget.add_class("aelib-image-browser")
         if css:
             self.widget.add_class(css)
         self.update()
 
     def update(self) -> None:
-        """Show the picture and caption for the control's current value."""
-        self.value = self.control.value
+        """Show the picture and caption for the controls' current values."""
+        vals = tuple(c.value for c in self._controls)
+        self.value = vals if self._axes else vals[0]
         self.png = self._png[self.value]
         self.caption = self._captions.get(self.value, "")
         self.image.value = self.png
@@ -216,11 +231,16 @@ class ImageBrowser:
     @property
     def controls(self) -> list:
         """The controls a reader moves (for tests and the benchmark)."""
-        return [self.control]
+        return list(self._controls)
 
     def _ipython_display_(self):
         from IPython.display import display
         display(self.widget)
+
+
+def _product(axes: dict) -> list:
+    import itertools
+    return list(itertools.product(*axes.values()))
 
 
 class FigureControls:

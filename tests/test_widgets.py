@@ -83,3 +83,17 @@ def test_figure_controls_redraw_on_change():
     assert fc.caption.startswith("y") and fc.image.value == fc.png and len(fc.fig.axes) == 1
     with pytest.raises(ValueError, match="at least one control"):
         FigureControls(draw, {})
+
+
+def test_image_browser_with_two_axes():
+    axes = {"width": [4, 16], "reg": ["none", "l1"]}
+    frames = {(w, r): np.full((3, 3), w / 20 + (r == "l1") * 0.1) for w in axes["width"] for r in axes["reg"]}
+    b = ImageBrowser(frames, {k: f"{k}" for k in frames}, axes=axes)
+    assert b.value == (4, "none") and len(b.controls) == 2
+    assert type(b.controls[0]).__name__ == "SelectionSlider" and type(b.controls[1]).__name__ == "Dropdown"
+    b.controls[1].value = "l1"
+    assert b.value == (4, "l1") and b.caption == "(4, 'l1')"
+    b.controls[0].value = 16
+    assert b.value == (16, "l1") and b.png == b._png[(16, "l1")]
+    with pytest.raises(ValueError, match="lack 1 combinations"):
+        ImageBrowser({k: v for k, v in frames.items() if k != (16, "l1")}, axes=axes)
