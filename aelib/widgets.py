@@ -297,6 +297,82 @@ class FigureControls:
         display(self.widget)
 
 
+class DenoisingExplorer:
+    """Pick a noise type, a noise level and a test image; see the noisy input and each model's output.
+
+    Arguments:
+        images: clean images ``(n, h*w)`` in [0, 1] to choose from.
+        denoisers: ``{name: fn}`` where ``fn(noisy, kind)`` maps noisy images ``(m, h*w)`` to outputs
+            ``(m, h*w)``; ``kind`` is the noise type, so a function may pick the model trained for it.
+        levels: ``{kind: max_level}`` for the noise types offered (see :func:`aelib.data.corrupt`).
+        image_shape: ``(h, w)``; scale: pixel upscaling; seed: the noise draw (fixed per image, so moving
+            the level slider changes only the level).
+
+    Attributes after each change: ``noisy`` ``(h*w,)``, ``outputs`` ``{name: (h*w,)}``, ``psnr``
+    ``{"noisy": dB, name: dB}``, ``png``, ``caption``.
+    """
+
+    def __init__(self, images, denoisers: dict, levels: dict, image_shape=(28, 28), value=None,
+                 scale: int = 4, seed: int = 0):
+        widgets = _ipw()
+        from .data import NOISES
+        unknown = set(levels) - set(NOISES)
+        if unknown:
+            raise ValueError(f"unknown noise types {sorted(unknown)}: choose from {', '.join(NOISES)}")
+        if not denoisers:
+            raise ValueError("DenoisingExplorer needs at least one denoiser")
+        self.images = np.asarray(images, dtype=np.float32)
+        self.denoisers, self.levels = dict(denoisers), dict(levels)
+        self.image_shape, self.scale, self.seed = tuple(image_shape), scale, seed
+        kind0 = next(iter(levels))
+        self.kind = widgets.Dropdown(options=list(levels), value=kind0, description="noise")
+        self.level = widgets.FloatSlider(value=levels[kind0] / 2, min=0.0, max=levels[kind0], step=levels[kind0] / 20,
+                                         description="level", readout_format=".2f")
+        self.index = widgets.IntSlider(value=0, min=0, max=len(self.images) - 1, description="image")
+        self.image = widgets.Image(format="png")
+        self.html = widgets.HTML()
+        self.kind.observe(self._on_kind, names="value")
+        for c in (self.level, self.index):
+            c.observe(lambda change: self.update(), names="value")
+        self.widget = widgets.VBox([widgets.HBox([self.kind, self.level, self.index]), self.image, self.html])
+        self.widget.add_class("aelib-denoising-explorer")
+        self.update()
+
+    def _on_kind(self, change) -> None:
+        mx = self.levels[self.kind.value]
+        with self.level.hold_trait_notifications():
+            self.level.max, self.level.step = mx, mx / 20
+            self.level.value = min(self.level.value, mx)
+        self.update()
+
+    @property
+    def controls(self) -> list:
+        """The controls a reader moves (for tests and the benchmark)."""
+        return [self.kind, self.level, self.index]
+
+    def update(self) -> None:
+        """Corrupt the chosen image, run every denoiser, and show the row with PSNRs."""
+        from .data import corrupt
+        from .metrics import psnr
+        clean = self.images[self.index.value][None]
+        kind, level = self.kind.value, float(self.level.value)
+        self.noisy = corrupt(clean, kind, level, seed=self.seed + int(self.index.value))[0]
+        self.outputs = {name: np.clip(np.asarray(fn(self.noisy[None], kind), dtype=np.float32)[0], 0, 1)
+                        for name, fn in self.denoisers.items()}
+        self.psnr = {"noisy": float(psnr(self.noisy[None], clean)[0])}
+        self.psnr.update({name: float(psnr(out[None], clean)[0]) for name, out in self.outputs.items()})
+        row = np.stack([clean[0], np.clip(self.noisy, 0, 1), *self.outputs.values()])
+        self.png = array_png(tile(row, self.image_shape, ncols=len(row), pad=2), scale=self.scale)
+        self.image.value = self.png
+        names = ["clean", f"noisy ({self.psnr['noisy']:.1f} dB)"] + [f"{n} ({self.psnr[n]:.1f} dB)" for n in self.outputs]
+        self.caption = f"{kind} noise, level {level:.2f}. Left to right: " + " | ".join(names)
+        self.html.value = self.caption
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
+
+
 def reconstruction_frames(originals, reconstructions: dict, image_shape=None, n: int = 10) -> dict:
     """Frames for :class:`ImageBrowser`: for each option, the first ``n`` originals above their reconstructions.
 

@@ -97,3 +97,23 @@ def test_image_browser_with_two_axes():
     assert b.value == (16, "l1") and b.png == b._png[(16, "l1")]
     with pytest.raises(ValueError, match="lack 1 combinations"):
         ImageBrowser({k: v for k, v in frames.items() if k != (16, "l1")}, axes=axes)
+
+
+def test_denoising_explorer_corrupts_runs_models_and_reports_psnr():
+    from aelib.widgets import DenoisingExplorer
+    imgs = np.random.default_rng(0).random((5, 64)).astype(np.float32)
+    w = None   # the "oracle" denoiser returns the clean image the widget is showing
+    w = DenoisingExplorer(imgs, {"copy": lambda n, k: n, "clean": lambda n, k: imgs[[w.index.value if w else 0]]},
+                          {"gaussian": 0.6, "masking": 0.8}, image_shape=(8, 8))
+    assert set(w.psnr) == {"noisy", "copy", "clean"} and np.isinf(w.psnr["clean"])
+    assert w.psnr["copy"] == pytest.approx(w.psnr["noisy"], abs=0.5)   # the copy is clipped to [0, 1]
+    first = w.png
+    w.level.value = 0.6
+    assert w.png != first and w.caption.startswith("gaussian noise, level 0.60")
+    w.kind.value = "masking"                       # the level slider's range follows the noise type
+    assert w.level.max == 0.8 and w.caption.startswith("masking")
+    assert set(np.unique(w.noisy)) - set(np.unique(imgs[0])) <= {0.0}
+    w.index.value = 3
+    assert np.isinf(w.psnr["clean"]) and len(w.controls) == 3
+    with pytest.raises(ValueError, match="unknown noise"):
+        DenoisingExplorer(imgs, {"copy": lambda n, k: n}, {"pink": 0.5}, image_shape=(8, 8))
