@@ -188,7 +188,7 @@ def _mean_losses(model, loss_fn, data, batch_size, labels) -> dict:
 def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_size: int = 100,
         lr: float = 1e-3, optimizer: str = "adam", weight_decay: float = 0.0, x_val=None,
         y_train=None, y_val=None, device=None, seed: int | None = None, live: bool | None = None,
-        progress: bool = True, title: str = "", on_epoch=None) -> History:
+        progress: bool = True, title: str = "", on_epoch=None, schedule: str = "constant") -> History:
     """Train ``model`` by minibatch gradient descent on ``loss_fn``; return a :class:`History`.
 
     Arguments:
@@ -204,6 +204,8 @@ def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_siz
         live: draw a live loss curve (default: only inside a notebook).
         progress: show a progress bar (``tqdm.auto``: a widget in Jupyter, text elsewhere).
         on_epoch: optional ``on_epoch(epoch, history)`` called after every epoch.
+        schedule: ``"constant"`` learning rate, or ``"cosine"``: from ``lr`` down to 0 over the epochs
+            (Loshchilov & Hutter 2017), which lets a larger starting ``lr`` converge.
 
     Raises:
         TrainingDiverged: if the loss becomes NaN or infinite, saying at which epoch and what to lower.
@@ -227,6 +229,9 @@ def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_siz
     if optimizer not in opts:
         raise ValueError(f"unknown optimizer {optimizer!r}: choose one of {', '.join(opts)}")
     opt = opts[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
+    if schedule not in ("constant", "cosine"):
+        raise ValueError(f"unknown schedule {schedule!r}: choose 'constant' or 'cosine'")
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if schedule == "cosine" else None
     gen = torch.Generator().manual_seed(get_seed(0) if seed is None else seed)
 
     hist = History(device=str(device))
@@ -255,6 +260,8 @@ def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_siz
             opt.step()
             for k, v in out.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(idx)
+        if sched is not None:
+            sched.step()
         for k, v in sums.items():
             hist.train.setdefault(k, []).append(v / n)
         if val is not None:

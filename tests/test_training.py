@@ -111,3 +111,21 @@ def test_live_plot_outside_a_notebook_is_off_and_history_plots():
     from aelib.plots import loss_curves
     ax = loss_curves({"a": h, "b": h})
     assert len(ax.lines) == 2
+
+
+def test_cosine_schedule_ends_near_zero_and_bad_schedule():
+    x = torch.rand(50, 6)
+    seen = []
+    ae = Autoencoder(6, (), 2)
+
+    def loss(model, xb):
+        return F.mse_loss(model(xb), xb)
+
+    # the learning rate is read back from the parameters' movement: the last epoch barely moves them
+    h = training.fit(ae, x, loss, epochs=5, lr=0.05, schedule="cosine", progress=False,
+                     on_epoch=lambda e, hist: seen.append([p.detach().clone() for p in ae.parameters()]))
+    first = sum(float((a - b).abs().sum()) for a, b in zip(seen[1], seen[0]))
+    last = sum(float((a - b).abs().sum()) for a, b in zip(seen[4], seen[3]))
+    assert last < 0.2 * first and h.epochs == 5
+    with pytest.raises(ValueError, match="unknown schedule"):
+        training.fit(ae, x, loss, schedule="step", progress=False)

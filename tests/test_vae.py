@@ -1,0 +1,101 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch.distributions import Bernoulli, Normal, kl_divergence
+
+from aelib import training, vae
+from aelib.vae import VAE
+
+
+def test_shapes_and_errors():
+    m = VAE(784, (64,), 3)
+    x = torch.rand(5, 784)
+    logits, mu, logvar, z = m(x)
+    assert logits.shape == (5, 784) and mu.shape == logvar.shape == z.shape == (5, 3)
+    assert m.reconstruct(x).shape == (5, 784)
+    with pytest.raises(ValueError, match="flatten"):
+        m.encode(torch.rand(5, 28, 28))
+    with pytest.raises(ValueError, match=r"\(batch, 3\)"):
+        m.decode(torch.rand(5, 2))
+    with pytest.raises(ValueError, match="unknown likelihood"):
+        VAE(likelihood="poisson")
+    with pytest.raises(ValueError, match="positive integer"):
+        VAE(latent_dim=0)
+
+
+def test_kl_matches_torch_distributions():
+    mu, logvar = torch.randn(4, 6), torch.randn(4, 6)
+    ref = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(0.0, 1.0))
+    assert torch.allclose(vae.kl_standard_normal(mu, logvar), ref, atol=1e-5)
+    assert torch.allclose(vae.kl_standard_normal(torch.zeros(2, 3), torch.zeros(2, 3)), torch.zeros(2, 3))
+
+
+def test_likelihoods_match_torch_distributions():
+    logits, x = torch.randn(3, 10), torch.rand(3, 10).round()
+    assert torch.allclose(vae.log_likelihood(logits, x), Bernoulli(logits=logits).log_prob(x).sum(-1), atol=1e-5)
+    ref = Normal(torch.sigmoid(logits), math.sqrt(0.1)).log_prob(x).sum(-1)
+    assert torch.allclose(vae.log_likelihood(logits, x, "gaussian", 0.1), ref, atol=1e-4)
+
+
+def test_reparameterize_has_the_right_moments_and_passes_gradients():
+    mu = torch.full((20000, 1), 2.0, requires_grad=True)
+    logvar = torch.full((20000, 1), math.log(0.25), requires_grad=True)
+    z = VAE.reparameterize(mu, logvar)
+    zd = z.detach()
+    assert abs(float(zd.mean()) - 2.0) < 0.02 and abs(float(zd.std()) - 0.5) < 0.02
+    z.sum().backward()
+    assert mu.grad is not None and torch.allclose(mu.grad, torch.ones_like(mu))
+
+
+@pytest.fixture(scope="module")
+def trained():
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x = (rng.random((512, 20)) < np.linspace(0.1, 0.9, 20)).astype(np.float32)
+    m = VAE(20, (32,), 2)
+    h = training.fit(m, x, vae.vae_loss(), epochs=30, lr=3e-3, batch_size=64, progress=False, device="cpu")
+    return m, x, h
+
+
+def test_fit_lowers_the_negative_elbo_and_logs_terms(trained):
+    m, x, h = trained
+    assert set(h.train) == {"loss", "recon", "kl", "elbo"}
+    assert h.train["loss"][-1] < h.train["loss"][0]
+    e = vae.elbo(m, x)
+    assert e["elbo"] == pytest.approx(-(e["recon"] + e["kl"]))
+
+
+def test_iwae_bound_is_above_the_elbo_and_rises_with_k(trained):
+    m, x, _ = trained
+    torch.manual_seed(1)
+    l1 = float(vae.iwae_bound(m, x, k=1).mean())
+    l10 = float(vae.iwae_bound(m, x, k=10).mean())
+    l100 = float(vae.iwae_bound(m, x, k=100).mean())
+    assert abs(l1 - vae.elbo(m, x)["elbo"]) < 0.3
+    assert l1 < l10 < l100
+    with pytest.raises(ValueError, match="at least 1"):
+        vae.iwae_bound(m, x, k=0)
+
+
+def test_sample(trained):
+    m, _, _ = trained
+    s = vae.sample(m, 7, seed=0)
+    assert s.shape == (7, 20) and 0 <= s.min() and s.max() <= 1
+    assert np.array_equal(s, vae.sample(m, 7, seed=0))
+    b = vae.sample(m, 7, mean=False, seed=0)
+    assert set(np.unique(b)) <= {0.0, 1.0}
+    assert np.allclose(vae.sample(m, 3, temperature=0.0), vae.sample(m, 1, temperature=0.0))
+    with pytest.raises(ValueError):
+        vae.sample(m, 0)
+    with pytest.raises(ValueError, match="beta"):
+        vae.vae_loss(-1)
+
+
+def test_train_vae_uses_the_recipe_and_overrides():
+    x = (np.random.default_rng(0).random((64, 12)) > 0.5).astype(np.float32)
+    m, h = vae.train_vae(x, latent_dim=3, recipe=dict(vae.FAST_RECIPE, epochs=2), seed=0, progress=False)
+    assert m.hidden == (256,) and m.latent_dim == 3 and h.epochs == 2
+    m2, h2 = vae.train_vae(x, latent_dim=2, seed=0, epochs=1, progress=False)
+    assert h2.epochs == 1 and m2.input_dim == 12
