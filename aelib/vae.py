@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -207,3 +208,31 @@ def train_vae(x_train, latent_dim: int = 20, recipe: dict | None = None, seed: i
     recipe.update(fit_kwargs)
     hist = fit(model, x_train, vae_loss(beta), x_val=x_val, seed=seed, **recipe)
     return model, hist
+
+
+def interpolate(z0, z1, steps: int = 9, method: str = "linear"):
+    """Points from ``z0`` to ``z1`` (each ``(k,)``, numpy or tensor): ``(steps, k)`` numpy float32.
+
+    ``"linear"``: ``(1 - t) z0 + t z1``. ``"spherical"`` (slerp, Shoemake 1985; White 2016 for generative
+    models): moves along the great circle, so intermediate points keep a norm typical of Gaussian samples
+    instead of passing near the origin, a region the prior makes atypical in high dimensions.
+    """
+    from .training import to_numpy
+    a, b = to_numpy(z0).astype(np.float64).ravel(), to_numpy(z1).astype(np.float64).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"endpoints differ in shape: {a.shape} and {b.shape}")
+    if steps < 2:
+        raise ValueError(f"steps must be at least 2, got {steps}")
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    if method == "linear":
+        out = (1 - t) * a + t * b
+    elif method == "spherical":
+        cos = np.clip(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12), -1.0, 1.0)
+        omega = np.arccos(cos)
+        if omega < 1e-6:
+            out = (1 - t) * a + t * b
+        else:
+            out = (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
+    else:
+        raise ValueError(f"unknown method {method!r}: choose 'linear' or 'spherical'")
+    return out.astype(np.float32)

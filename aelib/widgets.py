@@ -373,6 +373,70 @@ class DenoisingExplorer:
         display(self.widget)
 
 
+class InterpolationExplorer:
+    """Pick two images and a position t between them; see each method's path and its frame at t.
+
+    Arguments:
+        images: ``(n, h*w)`` images to pick the endpoints from (by index).
+        paths: ``{name: fn(x_a, x_b, ts)}`` where ``x_a``, ``x_b`` are ``(h*w,)`` images, ``ts`` a 1-D array in
+            [0, 1], and the result ``(len(ts), h*w)`` images: e.g. a crossfade in pixel space, or decode(lerp of codes).
+        labels: optional ``(n,)`` labels shown in the caption.
+        frames: how many path frames each row shows; start: ``(a, b)`` indices.
+
+    Attributes after each change: ``rows`` ``{name: (frames, h*w)}`` (the paths), ``current``
+    ``{name: (h*w,)}`` (the frames at ``t``), ``png``, ``caption``. Moving only ``t`` recomputes one frame per method.
+    """
+
+    def __init__(self, images, paths: dict, labels=None, image_shape=(28, 28), frames: int = 9,
+                 start=(0, 1), scale: int = 3):
+        widgets = _ipw()
+        if not paths:
+            raise ValueError("InterpolationExplorer needs at least one path function")
+        self.images = np.asarray(images, dtype=np.float32)
+        self.paths, self.labels = dict(paths), None if labels is None else np.asarray(labels)
+        self.image_shape, self.n_frames, self.scale = tuple(image_shape), frames, scale
+        n = len(self.images) - 1
+        self.a = widgets.IntSlider(value=start[0], min=0, max=n, description="image A")
+        self.b = widgets.IntSlider(value=start[1], min=0, max=n, description="image B")
+        self.t = widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="t")
+        self.image = widgets.Image(format="png")
+        self.html = widgets.HTML()
+        self.a.observe(lambda c: self.update(endpoints=True), names="value")
+        self.b.observe(lambda c: self.update(endpoints=True), names="value")
+        self.t.observe(lambda c: self.update(endpoints=False), names="value")
+        self.widget = widgets.VBox([widgets.HBox([self.a, self.b, self.t]), self.image, self.html])
+        self.widget.add_class("aelib-interpolation-explorer")
+        self.update(endpoints=True)
+
+    @property
+    def controls(self) -> list:
+        """The controls a reader moves (for tests and the benchmark)."""
+        return [self.a, self.b, self.t]
+
+    def update(self, endpoints: bool = True) -> None:
+        """Recompute the paths (if the endpoints changed) and the frames at t; redraw."""
+        xa, xb = self.images[self.a.value], self.images[self.b.value]
+        ts = np.linspace(0.0, 1.0, self.n_frames)
+        if endpoints or not hasattr(self, "rows"):
+            self.rows = {name: np.asarray(fn(xa, xb, ts), dtype=np.float32) for name, fn in self.paths.items()}
+        t = float(self.t.value)
+        self.current = {name: np.asarray(fn(xa, xb, np.array([t])), dtype=np.float32)[0]
+                        for name, fn in self.paths.items()}
+        h, w = self.image_shape
+        blank = np.ones((1, h * w), dtype=np.float32)
+        rows = [np.concatenate([self.rows[k], blank, self.current[k][None]]) for k in self.paths]
+        self.png = array_png(tile(np.concatenate(rows), self.image_shape, ncols=self.n_frames + 2), scale=self.scale)
+        self.image.value = self.png
+        lab = "" if self.labels is None else f" (a {self.labels[self.a.value]} to a {self.labels[self.b.value]})"
+        self.caption = (f"image {self.a.value} to image {self.b.value}{lab}. Rows, top to bottom: "
+                        + ", ".join(self.paths) + f"; the last column is the frame at t = {t:.2f}")
+        self.html.value = self.caption
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
+
+
 def reconstruction_frames(originals, reconstructions: dict, image_shape=None, n: int = 10) -> dict:
     """Frames for :class:`ImageBrowser`: for each option, the first ``n`` originals above their reconstructions.
 

@@ -99,3 +99,18 @@ def test_train_vae_uses_the_recipe_and_overrides():
     assert m.hidden == (256,) and m.latent_dim == 3 and h.epochs == 2
     m2, h2 = vae.train_vae(x, latent_dim=2, seed=0, epochs=1, progress=False)
     assert h2.epochs == 1 and m2.input_dim == 12
+
+
+def test_interpolate_linear_and_spherical():
+    a, b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    lin = vae.interpolate(a, b, 5)
+    assert lin.shape == (5, 2) and np.allclose(lin[0], a) and np.allclose(lin[-1], b)
+    assert np.allclose(lin[2], [0.5, 0.5])
+    sph = vae.interpolate(a, b, 5, "spherical")
+    assert np.allclose(np.linalg.norm(sph, axis=1), 1.0, atol=1e-6)     # stays on the circle
+    assert np.allclose(sph[0], a) and np.allclose(sph[-1], b, atol=1e-6)
+    assert np.allclose(vae.interpolate(a, a, 3, "spherical"), [a, a, a])
+    with pytest.raises(ValueError, match="unknown method"):
+        vae.interpolate(a, b, 3, "cubic")
+    with pytest.raises(ValueError, match="differ in shape"):
+        vae.interpolate(a, np.zeros(3))

@@ -117,3 +117,25 @@ def test_denoising_explorer_corrupts_runs_models_and_reports_psnr():
     assert np.isinf(w.psnr["clean"]) and len(w.controls) == 3
     with pytest.raises(ValueError, match="unknown noise"):
         DenoisingExplorer(imgs, {"copy": lambda n, k: n}, {"pink": 0.5}, image_shape=(8, 8))
+
+
+def test_interpolation_explorer_paths_and_t():
+    from aelib.widgets import InterpolationExplorer
+    imgs = np.stack([np.full(64, v, dtype=np.float32) for v in (0.0, 1.0, 0.5)])
+    fade = lambda a, b, ts: (1 - ts[:, None]) * a + ts[:, None] * b
+    calls = []
+
+    def counted(a, b, ts):
+        calls.append(len(ts))
+        return fade(a, b, ts)
+
+    w = InterpolationExplorer(imgs, {"fade": fade, "counted": counted}, labels=[7, 1, 3], image_shape=(8, 8), frames=5)
+    assert w.rows["fade"].shape == (5, 64) and np.allclose(w.current["fade"], 0.5)
+    assert "a 7 to a 1" in w.caption
+    calls.clear()
+    w.t.value = 1.0                                  # only t moved: one frame per method, paths kept
+    assert calls == [1] and np.allclose(w.current["fade"], 1.0)
+    w.b.value = 2                                    # an endpoint moved: the paths are recomputed
+    assert calls == [1, 5, 1] and np.allclose(w.rows["fade"][-1], 0.5) and np.allclose(w.current["fade"], 0.5)
+    with pytest.raises(ValueError, match="at least one path"):
+        InterpolationExplorer(imgs, {})
