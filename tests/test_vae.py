@@ -114,3 +114,16 @@ def test_interpolate_linear_and_spherical():
         vae.interpolate(a, b, 3, "cubic")
     with pytest.raises(ValueError, match="differ in shape"):
         vae.interpolate(a, np.zeros(3))
+
+
+def test_iwae_loss_trains_and_k1_matches_the_elbo(trained):
+    m, x, _ = trained
+    xt = torch.tensor(x[:256])
+    torch.manual_seed(0)
+    l1 = float(vae.iwae_loss(1)(m, xt)["bound"])
+    assert abs(l1 - vae.elbo(m, x[:256])["elbo"]) < 1.0
+    out = vae.iwae_loss(5)(m, xt)
+    out["loss"].backward()
+    assert m.mu_head.weight.grad is not None and float(out["bound"]) > l1 - 0.5
+    with pytest.raises(ValueError, match="at least 1"):
+        vae.iwae_loss(0)
