@@ -8,12 +8,14 @@ tests cannot drift apart.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 _DATA = Path(__file__).with_name("syllabus.json")
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+_ANSWER_START = re.compile(r"^\*\*(AE|VAE)-\d+ \(\d+ marks\)\.")
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class Question:
     question: str
     syllabus_answer: str
     home: str
+    points: tuple = ()
+    evidence: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,40 @@ def _load():
 
 
 def questions() -> list[Question]:
-    """All 20 questions in exam order."""
-    return [Question(**q) for q in _load()["questions"]]
+    """All 20 questions in exam order, with their marking points and the evidence the collection measured."""
+    return [Question(**{**q, "points": tuple(q.get("points", ()))}) for q in _load()["questions"]]
+
+
+def corrections() -> list[dict]:
+    """Where the syllabus's model answers are wrong or imprecise: ``{"question", "claim", "truth", "notebook"}``."""
+    return list(_load()["corrections"])
+
+
+def exam_answer(qid: str) -> str:
+    """The collection's full-mark answer to ``qid``, as markdown, read from its home notebook.
+
+    The answer is the paragraph block that starts with ``**ID (N marks).`` in the notebook's "exam answer"
+    section, up to the next such block or heading. Reading it from the notebook keeps one copy of each answer.
+    """
+    q = question(qid)
+    nb = notebook(q.home)
+    if not nb.exists:
+        raise FileNotFoundError(f"{qid}'s home notebook {nb.file} is not written yet")
+    cells = json.loads(nb.path.read_text(encoding="utf-8"))["cells"]
+    start = f"**{q.id} ({q.marks} marks)."
+    for cell in cells:
+        if cell["cell_type"] != "markdown":
+            continue
+        lines = "".join(cell["source"]).splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith(start):
+                out = [line]
+                for nxt in lines[i + 1:]:
+                    if nxt.startswith("#") or _ANSWER_START.match(nxt):
+                        break
+                    out.append(nxt)
+                return "\n".join(out).strip()
+    raise LookupError(f"{nb.file} has no exam answer starting with {start!r}")
 
 
 def question(qid: str) -> Question:
@@ -97,6 +133,18 @@ def map_table(link_prefix: str = "") -> str:
 MAP_START, MAP_END = "<!-- map:start -->", "<!-- map:end -->"
 
 
+def readme_section(link_prefix: str = "notebooks/") -> str:
+    """The README's generated section: the notebooks in teaching order, then :func:`map_table`."""
+    rows = ["| notebook | answers |", "|---|---|"]
+    for nb in notebooks():
+        answered = ", ".join(q.id for q in questions() if q.home == nb.number)
+        answered = answered or {"00": "the map and an environment check",
+                                "15": "revision: all 20 questions, the corrections, a mock paper"}.get(nb.number, "")
+        name = f"[{nb.number} {nb.title}]({link_prefix}{nb.file})" if nb.exists else f"{nb.number} {nb.title} (planned)"
+        rows.append(f"| {name} | {answered} |")
+    return "\n".join(rows) + "\n\n" + map_table(link_prefix)
+
+
 def update_readme(path: Path | str | None = None) -> bool:
     """Rewrite the map between the ``<!-- map:start -->`` and ``<!-- map:end -->`` lines of the README.
 
@@ -108,7 +156,7 @@ def update_readme(path: Path | str | None = None) -> bool:
         raise ValueError(f"{path} has no {MAP_START} … {MAP_END} section to fill")
     head, rest = text.split(MAP_START, 1)
     _, tail = rest.split(MAP_END, 1)
-    new = f"{head}{MAP_START}\n{map_table('notebooks/')}\n{MAP_END}{tail}"
+    new = f"{head}{MAP_START}\n{readme_section('notebooks/')}\n{MAP_END}{tail}"
     if new != text:
         path.write_text(new, encoding="utf-8")
     return new != text

@@ -74,7 +74,7 @@ def test_each_question_has_exactly_one_home_that_answers_it():
 def test_readme_map_agrees_with_the_syllabus():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split(syllabus.MAP_START, 1)[1].split(syllabus.MAP_END, 1)[0].strip()
-    assert section == syllabus.map_table("notebooks/"), "README map is stale: run python -m aelib.syllabus"
+    assert section == syllabus.readme_section("notebooks/"), "README map is stale: run python -m aelib.syllabus"
     for n in syllabus.notebooks():
         if n.exists:
             assert f"notebooks/{n.file}" in readme, f"README does not link {n.file}"
