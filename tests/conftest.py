@@ -14,3 +14,12 @@ def tmp_cache(tmp_path, monkeypatch):
     data._MEMO.clear()
     yield tmp_path / "cache"
     data._MEMO.clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can tell whether the test failed
+    (the browser tests save a screenshot then)."""
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)

@@ -1,0 +1,83 @@
+"""A static reading copy of the collection: every notebook executed and written as HTML.
+
+Usage::
+
+    python -m aelib.site                    # all notebooks -> site/index.html + one page per notebook
+    python -m aelib.site 00 15 --output DIR
+
+Each notebook runs in a fresh kernel (as "Restart kernel and run all" would) with the widgets' state stored in
+the page, so figures, printed numbers and each widget's first state can be read without a kernel. It is the
+lecturer's fallback when live execution fails. The widgets are drawn by the ipywidgets HTML manager, which the
+page loads when opened (with no network the widgets stay blank, but the static figure above each one remains).
+The output folder is not committed.
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import sys
+import time
+from pathlib import Path
+
+from . import syllabus
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build_page(path: Path, out_dir: Path, timeout: int = 600) -> dict:
+    """Execute one notebook and write ``out_dir/<name>.html``; return ``{"file", "seconds", "errors"}``."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+    nb = nbformat.read(path, as_version=4)
+    t0 = time.perf_counter()
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    seconds = time.perf_counter() - t0
+    errors = sum(1 for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error")
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    target = out_dir / path.with_suffix(".html").name
+    target.write_text(body, encoding="utf-8")
+    return {"file": target.name, "seconds": seconds, "errors": errors}
+
+
+def index_page(pages: list[dict]) -> str:
+    """The site's index: each notebook with the exam questions it answers."""
+    rows = []
+    built = {p["file"] for p in pages}
+    for nb in syllabus.notebooks():
+        page = Path(nb.file).with_suffix(".html").name
+        if page not in built:
+            continue
+        ids = ", ".join(q.id for q in syllabus.questions() if q.home == nb.number)
+        rows.append(f'<tr><td><a href="{page}">{nb.number} {html.escape(nb.title)}</a></td><td>{ids}</td></tr>')
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>Autoencoders and VAEs: reading copy</title>"
+            "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td{padding:.3em 1em}</style></head>"
+            "<body><h1>Autoencoders and variational autoencoders</h1><p>A reading copy: every notebook executed once, "
+            "with its figures, numbers and the first state of its widgets. Open the notebooks in Jupyter to train "
+            "the models and move the sliders.</p><table><tr><th>notebook</th><th>answers</th></tr>"
+            + "".join(rows) + "</table></body></html>")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Build the static reading copy of the notebooks.")
+    parser.add_argument("only", nargs="*", help="notebook name prefixes (default: all)")
+    parser.add_argument("--output", default=str(ROOT / "site"))
+    args = parser.parse_args(argv)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if args.only:
+        paths = [p for p in paths if any(p.name.startswith(o) for o in args.only)]
+    pages = []
+    for p in paths:
+        print(f"building {p.name} ...", flush=True)
+        pages.append(build_page(p, out))
+        print(f"  {pages[-1]['seconds']:.1f} s, {pages[-1]['errors']} errors", flush=True)
+    (out / "index.html").write_text(index_page(pages), encoding="utf-8")
+    print(f"wrote {out / 'index.html'} and {len(pages)} pages")
+    return 1 if any(p["errors"] for p in pages) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
