@@ -41,8 +41,11 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """A Jupyter server on 127.0.0.1 serving notebooks/, started with this environment's Python."""
+    """A Jupyter server on 127.0.0.1 serving a copy of notebooks/ (JupyterLab saves what it runs), started with
+    this environment's Python."""
     tmp = tmp_path_factory.mktemp("jupyter")
+    served = tmp / "notebooks"
+    shutil.copytree(ROOT / "notebooks", served, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     port, token = _free_port(), secrets.token_hex(16)
     settings = tmp / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
@@ -56,7 +59,7 @@ def server(tmp_path_factory):
     log = open(tmp / "server.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--allow-root", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         "--ServerApp.port_retries=0", f"--ServerApp.token={token}", f"--ServerApp.root_dir={ROOT / 'notebooks'}"],
+         "--ServerApp.port_retries=0", f"--ServerApp.token={token}", f"--ServerApp.root_dir={served}"],
         stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
