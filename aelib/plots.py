@@ -62,10 +62,12 @@ def array_png(img: np.ndarray, scale: int = 4) -> bytes:
     return buf.getvalue()
 
 
-def figure_png(fig, dpi=None) -> bytes:
-    """PNG bytes of a matplotlib figure."""
+def figure_png(fig, dpi=None, tight: bool = True) -> bytes:
+    """PNG bytes of a matplotlib figure. ``tight=True`` crops to the drawn content (an extra layout pass);
+    widgets that redraw often pass ``tight=False`` and lay out the figure themselves."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if tight else None,
+                pil_kwargs={"compress_level": 1})
     return buf.getvalue()
 
 

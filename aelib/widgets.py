@@ -288,7 +288,7 @@ class FigureControls:
         self.values = {k: c.value for k, c in self._controls.items()}
         self.fig.clear()
         self.caption = self._draw(self.fig, **self.values) or ""
-        self.png = figure_png(self.fig, dpi=self.dpi)
+        self.png = figure_png(self.fig, dpi=self.dpi, tight=False)   # the draw function lays the figure out
         self.image.value = self.png
         self.html.value = self.caption
 

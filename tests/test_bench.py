@@ -12,7 +12,7 @@ def test_table_formats_results_and_flags_misses():
     assert "| a.ipynb | `f` | FigureControls | 250.0 | 2 | < 200 ms: **no** |" in text
     assert "| a.ipynb | `w` | ImageBrowser | 0.4 | 3 | < 50 ms: yes |" in text
     assert "**57**" in text and "12.5 ms" in text and text.rstrip().endswith("line")
-    assert "cores" in bench.machine()
+    assert "cores" in bench.machine() and "## GPU" in text and "GPU" in bench.gpu_note()
 
 
 def test_run_notebook_measures_time_memory_and_widgets(tmp_path):
