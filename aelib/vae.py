@@ -225,8 +225,9 @@ def train_vae(x_train, latent_dim: int = 20, recipe: dict | None = None, seed: i
     return model, hist
 
 
-def interpolate(z0, z1, steps: int = 9, method: str = "linear"):
-    """Points from ``z0`` to ``z1`` (each ``(k,)``, numpy or tensor): ``(steps, k)`` numpy float32.
+def interpolate(z0, z1, steps: int = 9, method: str = "linear", ts=None):
+    """Points from ``z0`` to ``z1`` (each ``(k,)``, numpy or tensor): ``(steps, k)`` numpy float32, at ``steps``
+    evenly spaced positions, or at the positions ``ts`` (values in [0, 1]) when given.
 
     ``"linear"``: ``(1 - t) z0 + t z1``. ``"spherical"`` (slerp, Shoemake 1985; White 2016 for generative
     models): moves along the great circle, so intermediate points keep a norm typical of Gaussian samples
@@ -236,9 +237,9 @@ def interpolate(z0, z1, steps: int = 9, method: str = "linear"):
     a, b = to_numpy(z0).astype(np.float64).ravel(), to_numpy(z1).astype(np.float64).ravel()
     if a.shape != b.shape:
         raise ValueError(f"endpoints differ in shape: {a.shape} and {b.shape}")
-    if steps < 2:
+    if ts is None and steps < 2:
         raise ValueError(f"steps must be at least 2, got {steps}")
-    t = np.linspace(0.0, 1.0, steps)[:, None]
+    t = (np.linspace(0.0, 1.0, steps) if ts is None else np.asarray(ts, dtype=np.float64).ravel())[:, None]
     if method == "linear":
         out = (1 - t) * a + t * b
     elif method == "spherical":

@@ -110,6 +110,7 @@ def test_interpolate_linear_and_spherical():
     assert np.allclose(np.linalg.norm(sph, axis=1), 1.0, atol=1e-6)     # stays on the circle
     assert np.allclose(sph[0], a) and np.allclose(sph[-1], b, atol=1e-6)
     assert np.allclose(vae.interpolate(a, a, 3, "spherical"), [a, a, a])
+    assert np.allclose(vae.interpolate(a, b, method="spherical", ts=[0.5]), sph[2])   # any positions
     with pytest.raises(ValueError, match="unknown method"):
         vae.interpolate(a, b, 3, "cubic")
     with pytest.raises(ValueError, match="differ in shape"):
