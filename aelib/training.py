@@ -48,30 +48,67 @@ def seed_everything(seed: int | None = None) -> int:
     return seed
 
 
-def choose_device(prefer: str | None = None) -> torch.device:
-    """The best available device: CUDA, else Apple MPS, else CPU.
+DEVICE_ENV = "AELIB_DEVICE"
 
-    ``prefer`` (or the environment variable ``AELIB_DEVICE``) forces one, e.g. ``"cpu"``.
+
+def choose_device(prefer: str | None = None) -> torch.device:
+    """The device to train on: CUDA if available, else the CPU; ``prefer`` or ``AELIB_DEVICE`` overrides.
+
+    Apple's MPS is used only when asked for (``AELIB_DEVICE=mps``): the notebooks' asserts were measured on
+    the CPU and on CUDA, and these small models gain little from MPS. ``prefer`` (or the environment variable
+    ``AELIB_DEVICE``) may be ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"`` (case-insensitive).
+
+    Raises:
+        ValueError: for a device name torch does not know, or one this machine does not have (e.g. ``cuda``
+            without a CUDA build of torch and a GPU), naming where the choice came from and how to fix it.
     """
-    prefer = prefer or os.environ.get("AELIB_DEVICE") or None
-    if prefer:
-        return torch.device(prefer)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    source = "choose_device(prefer=...)" if prefer else DEVICE_ENV
+    prefer = (prefer or os.environ.get(DEVICE_ENV, "")).strip() or None
+    if prefer is None:
+        return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+    fix = (f"unset {DEVICE_ENV} (the default picks CUDA if available, else the CPU), or set it to "
+           "cpu, cuda, cuda:N or mps")
+    try:
+        dev = torch.device(prefer.lower())
+    except RuntimeError:
+        raise ValueError(f"{source}={prefer!r} is not a device torch knows: {fix}") from None
+    if dev.type == "cpu":
+        return dev
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            why = ("this torch is a CPU-only build" if torch.version.cuda is None
+                   else "torch sees no CUDA GPU on this machine")
+            raise ValueError(f"{source}={prefer!r} but {why}: {fix}")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"{source}={prefer!r} but this machine has {torch.cuda.device_count()} CUDA "
+                             f"device(s): {fix}")
+        return dev
+    if dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ValueError(f"{source}={prefer!r} but Apple MPS is not available here: {fix}")
+        return dev
+    raise ValueError(f"{source}={prefer!r}: the notebooks run on cpu, cuda or mps, not {dev.type!r}: {fix}")
 
 
 def in_notebook() -> bool:
-    """True inside a Jupyter kernel (where a live plot and a widget progress bar make sense)."""
+    """True inside a Jupyter kernel (where a live plot and a widget progress bar make sense).
+
+    Any kernel shell counts, subclasses too (Google Colab's shell subclasses ipykernel's); a terminal
+    IPython or a plain Python process does not.
+    """
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover
         return False
     ip = get_ipython()
-    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
+    if ip is None:
+        return False
+    try:
+        from ipykernel.zmqshell import ZMQInteractiveShell
+    except ImportError:  # pragma: no cover - no ipykernel, so no kernel
+        return False
+    return isinstance(ip, ZMQInteractiveShell)
 
 
 def as_tensor(x, device=None, dtype=torch.float32) -> torch.Tensor:
@@ -199,7 +236,7 @@ def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_siz
         epochs, batch_size, lr: the usual; the last partial batch is kept.
         optimizer: ``"adam"``, ``"adamw"`` or ``"sgd"`` (``weight_decay`` is passed to it).
         x_val, y_val: optional validation data, scored after every epoch without gradients.
-        device: default :func:`choose_device` (CUDA, MPS, CPU).
+        device: default :func:`choose_device` (CUDA if available, else the CPU).
         seed: seeds the shuffling (default: :func:`get_seed`); seed the model before building it.
         live: draw a live loss curve (default: only inside a notebook).
         progress: show a progress bar (``tqdm.auto``: a widget in Jupyter, text elsewhere).

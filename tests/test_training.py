@@ -91,10 +91,46 @@ def test_aelib_seed_overrides_the_default(monkeypatch):
 
 def test_choose_device(monkeypatch):
     assert training.choose_device("cpu").type == "cpu"
-    monkeypatch.setenv("AELIB_DEVICE", "cpu")
-    assert training.choose_device().type == "cpu"
+    monkeypatch.setenv("AELIB_DEVICE", "CPU")
+    assert training.choose_device() == torch.device("cpu")
     monkeypatch.delenv("AELIB_DEVICE")
-    assert training.choose_device().type in {"cpu", "cuda", "mps"}
+    expected = "cuda" if torch.cuda.is_available() else "cpu"          # never MPS unless asked for
+    assert training.choose_device().type == expected
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert training.choose_device() == torch.device("cpu")
+
+
+@pytest.mark.parametrize("name, message", [
+    ("cuda", "AELIB_DEVICE='cuda' but (this torch is a CPU-only build|torch sees no CUDA GPU)"),
+    ("tpu", "AELIB_DEVICE='tpu' is not a device torch knows"),
+    ("meta", "AELIB_DEVICE='meta': the notebooks run on cpu, cuda or mps"),
+    ("gpu", "AELIB_DEVICE='gpu' is not a device torch knows"),
+    ("mps", "AELIB_DEVICE='mps' but Apple MPS is not available"),
+])
+def test_a_device_this_machine_lacks_names_the_variable(monkeypatch, name, message):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    monkeypatch.setenv("AELIB_DEVICE", name)
+    with pytest.raises(ValueError, match=message) as err:
+        training.choose_device()
+    assert "unset AELIB_DEVICE" in str(err.value)
+
+
+def test_in_notebook_accepts_a_subclassed_kernel_shell(monkeypatch):
+    """Colab's shell subclasses ipykernel's ZMQInteractiveShell: the live plot must work there too."""
+    import IPython
+    from ipykernel.zmqshell import ZMQInteractiveShell
+
+    class ColabLikeShell(ZMQInteractiveShell):
+        pass
+
+    fake = ColabLikeShell.__new__(ColabLikeShell)            # an instance, without starting a kernel
+    monkeypatch.setattr(IPython, "get_ipython", lambda: fake)
+    assert training.in_notebook()
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())   # e.g. terminal IPython
+    assert not training.in_notebook()
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    assert not training.in_notebook()
 
 
 def test_apply_runs_batched_without_grad():
