@@ -8,13 +8,31 @@ tests cannot drift apart.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 _DATA = Path(__file__).with_name("syllabus.json")
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"   # in a checkout (editable install)
+NOTEBOOKS_ENV = "AELIB_NOTEBOOKS"
+
+
+def notebook_dir() -> Path:
+    """The folder holding the collection's notebooks.
+
+    ``$AELIB_NOTEBOOKS`` if set; else ``notebooks/`` beside the package (a checkout with an editable
+    install); else, for a regular ``pip install`` (Colab, a JupyterHub image), the current folder or its
+    ``notebooks/`` subfolder if it holds ``00_start_here.ipynb`` (a notebook's kernel runs in its folder).
+    Falls back to the checkout's path, where nothing exists, so every notebook reads as not written.
+    """
+    if os.environ.get(NOTEBOOKS_ENV):
+        return Path(os.path.expanduser(os.environ[NOTEBOOKS_ENV])).absolute()
+    for d in (NOTEBOOK_DIR, Path.cwd(), Path.cwd() / "notebooks"):
+        if (d / "00_start_here.ipynb").exists():
+            return d
+    return NOTEBOOK_DIR
 _ANSWER_START = re.compile(r"^\*\*(AE|VAE)-\d+ \(\d+ marks\)\.")
 
 
@@ -41,7 +59,7 @@ class Notebook:
 
     @property
     def path(self) -> Path:
-        return NOTEBOOK_DIR / self.file
+        return notebook_dir() / self.file
 
     @property
     def exists(self) -> bool:

@@ -21,3 +21,20 @@ def test_unknown_ids():
     import pytest
     with pytest.raises(KeyError, match="the ids are"):
         syllabus.question("AE-11")
+
+
+def test_notebooks_are_found_without_an_editable_install(tmp_path, monkeypatch):
+    """A regular `pip install` (Colab, a hub image) puts aelib far from the notebooks: the kernel's folder,
+    or AELIB_NOTEBOOKS, must still find them, else the map would call every notebook "planned"."""
+    real = syllabus.NOTEBOOK_DIR
+    monkeypatch.setattr(syllabus, "NOTEBOOK_DIR", tmp_path / "site-packages" / "notebooks")
+    monkeypatch.delenv("AELIB_NOTEBOOKS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert not syllabus.notebook("01").exists
+    monkeypatch.chdir(real)                          # a kernel started in the notebooks folder
+    assert syllabus.notebook("01").exists and syllabus.notebook_dir() == real
+    monkeypatch.chdir(real.parent)                   # or in the repository's root
+    assert syllabus.notebook("01").exists
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AELIB_NOTEBOOKS", str(real))
+    assert syllabus.notebook("01").exists
