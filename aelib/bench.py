@@ -5,11 +5,14 @@ Usage::
     python -m aelib.bench                   # all notebooks, writes BENCHMARKS.md
     python -m aelib.bench 01 05             # only notebooks whose names start with 01 or 05
     python -m aelib.bench --output FILE     # write somewhere else
+    python -m aelib.bench --together 09     # the notebook run side by side (2 and 4 kernels at once)
 
-For each notebook: wall time of "run all" in a fresh kernel (kernel start excluded), the kernel's peak
-resident memory, and the kernel-side latency of every aelib widget it shows (median time for a control
-change to produce the new picture; the browser adds its own rendering on top). Also the warm data-load
-time. Targets (2-core CPU): under 30 s and 1 GB per notebook, under 6 min for the collection, under 50 ms
+For each notebook: wall time of "run all" in a fresh kernel (kernel start excluded), the kernel's CPU
+time and peak resident memory, and the kernel-side latency of every aelib widget it shows (median time
+for a control change to produce the new picture; the browser adds its own rendering on top). Then one
+notebook run by 2 and by 4 kernels at once (shared cores: the thread policy of :mod:`aelib.threads`),
+and from the CPU times and memory, the cores and memory a JupyterHub needs for a class. Also the warm
+data-load time. Targets (2-core CPU): under 30 s and 1 GB per notebook, under 6 min for the collection, under 50 ms
 per image widget. This is a measurement, never a test: nothing fails when a target is missed.
 """
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import math
 import os
 import platform
 import statistics
@@ -24,20 +28,41 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 MARK = "AELIB_BENCH_JSON:"
 
 _PROBE = f"""
-import json as _json, resource as _resource
+import json as _json
+from aelib.bench import peak_memory_mb as _peak
 try:
     from aelib.widgets import benchmark_widgets as _bw
     _w = _bw(globals())
 except Exception as _e:  # a widget that cannot be benchmarked must not hide the other numbers
     _w = [dict(name="(error)", kind=type(_e).__name__, ms=float("nan"), moves=0)]
-print({MARK!r} + _json.dumps(dict(peak_kb=_resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss, widgets=_w)))
+print({MARK!r} + _json.dumps(dict(peak_mb=_peak(), widgets=_w)))
 """
 
 TARGET_SECONDS, TARGET_MB, TARGET_TOTAL_S, TARGET_IMAGE_MS, TARGET_FIGURE_MS = 30, 1024, 360, 50, 200
+
+
+HUB_CLASSES, HUB_MINUTES = (30, 100, 200), 5
+TOGETHER_LIMIT = 1.3        # each of two notebooks run at once within 1.3x of its time alone
+
+
+def maxrss_mb(maxrss: float, platform: str | None = None) -> float:
+    """``getrusage().ru_maxrss`` in MB: the unit is kilobytes on Linux and bytes on macOS (``"darwin"``)."""
+    platform = sys.platform if platform is None else platform
+    return maxrss / 2**20 if platform == "darwin" else maxrss / 1024
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory in MB, on Linux, macOS and Windows (where ``resource`` is missing)."""
+    try:
+        import resource
+    except ImportError:                      # Windows: psutil's peak working set
+        import psutil
+        info = psutil.Process().memory_info()
+        return getattr(info, "peak_wset", info.rss) / 2**20
+    return maxrss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def machine() -> str:
@@ -62,14 +87,35 @@ def machine() -> str:
             f"torch {torch.__version__}")
 
 
-def run_notebook(path: Path, timeout: int = 600) -> dict:
-    """Execute one notebook in a fresh kernel; return seconds, peak memory (MB) and widget latencies."""
+def _cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds used so far by process ``pid`` (NaN if it cannot be read)."""
+    try:
+        import psutil
+        t = psutil.Process(pid).cpu_times()
+        return t.user + t.system
+    except Exception:
+        return float("nan")
+
+
+def run_notebook(path: Path, timeout: int = 600, start_at: float | None = None) -> dict:
+    """Execute one notebook in a fresh kernel; return its measurements.
+
+    Returns ``{"notebook", "seconds" (wall time of run-all, kernel start excluded), "cpu_s" (the kernel's
+    CPU seconds during run-all), "peak_mb" (the kernel's peak resident memory), "widgets" (latencies),
+    "error" (None, or the first line of the error)}``. ``start_at``: a ``time.time()`` to wait for after
+    the kernel has started, so that several processes start their run-all together.
+    """
     import nbformat
     from nbclient import NotebookClient
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(_PROBE))
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     with client.setup_kernel():
+        process = getattr(getattr(client.km, "provisioner", None), "process", None)
+        pid = getattr(process, "pid", None)
+        if start_at is not None:
+            time.sleep(max(0.0, start_at - time.time()))
+        cpu0 = _cpu_seconds(pid)
         t0 = time.perf_counter()
         error = None
         try:
@@ -78,14 +124,54 @@ def run_notebook(path: Path, timeout: int = 600) -> dict:
         except Exception as e:  # report, keep benchmarking the others
             error = f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
         seconds = time.perf_counter() - t0
-    out = {"notebook": path.name, "seconds": seconds - 0.0, "error": error, "peak_mb": float("nan"), "widgets": []}
+        cpu_s = _cpu_seconds(pid) - cpu0
+    out = {"notebook": path.name, "seconds": seconds, "cpu_s": cpu_s, "error": error, "peak_mb": float("nan"),
+           "widgets": []}
     for o in nb.cells[-1].get("outputs", []):
         text = o.get("text", "")
         if MARK in text:
             probe = json.loads(text.split(MARK, 1)[1].strip().splitlines()[0])
-            out["peak_mb"] = probe["peak_kb"] / 1024
+            out["peak_mb"] = probe["peak_mb"]
             out["widgets"] = probe["widgets"]
     return out
+
+
+def _run_at(args) -> dict:
+    path, start_at = args
+    return run_notebook(Path(path), start_at=start_at)
+
+
+def run_together(path: Path, copies: int = 2, delay: float = 20.0) -> list[dict]:
+    """Run ``copies`` fresh kernels on the same notebook at the same moment; return each one's result.
+
+    Each copy runs in its own process (its own kernel), waits until ``delay`` seconds after the call so that
+    every kernel has started, then runs all cells: the shared-cores case of two notebooks open at once, or
+    a class on one JupyterHub machine.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    start_at = time.time() + delay
+    with ProcessPoolExecutor(max_workers=copies, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(_run_at, [(str(path), start_at)] * copies))
+
+
+def hub_capacity(cpu_s: float, peak_mb: float, students: int, minutes: float = HUB_MINUTES,
+                 contention: float = 1.0) -> tuple[int, float]:
+    """Cores and memory (GB) for ``students`` kernels to run the same notebook at once within ``minutes``.
+
+    The model: each kernel is single-threaded (the thread policy) and needs ``cpu_s`` CPU seconds, so the
+    class needs ``students * cpu_s`` core-seconds, delivered in ``minutes * 60`` seconds, times ``contention``
+    (how much slower kernels sharing cores run than that arithmetic says, measured by :func:`run_together`);
+    every kernel stays resident at its peak, ``peak_mb``. Returns ``(cores, memory_gb)``: the kernels only
+    (add the Jupyter server's memory per user).
+    """
+    cores = max(1, math.ceil(contention * students * cpu_s / (minutes * 60)))
+    return cores, students * peak_mb / 1024
+
+
+def predicted_wall(cpu_s: float, alone_s: float, kernels: int, cores: int) -> float:
+    """The capacity model's wall time for ``kernels`` runs at once on ``cores`` cores (at least the time alone)."""
+    return max(alone_s, kernels * cpu_s / cores)
 
 
 def warm_load_ms(repeats: int = 5) -> float:
@@ -141,7 +227,7 @@ def gpu_note() -> str:
     if torch.cuda.is_available():
         return (f"This run used CUDA on {torch.cuda.get_device_name(0)} (the notebooks pick it automatically); "
                 "the times above are for that machine.")
-    return ("This run had no GPU. The notebooks pick CUDA (then Apple MPS) automatically through "
+    return ("This run had no GPU. The notebooks pick CUDA automatically when torch sees one, through "
             "`aelib.training.choose_device`; no CUDA run has been recorded in this table yet.")
 
 
@@ -159,19 +245,22 @@ def table(results: list[dict], load_ms: float, extra: list[str] | None = None) -
         "",
         "Targets on a 2-core CPU: each notebook under 30 s and 1 GB; the collection under 6 min; an image widget "
         "under 50 ms per change, a figure redraw under 200 ms. Times are for \"run all\" in a fresh kernel (kernel "
-        "start excluded); memory is the kernel's peak resident set. Widget latency is kernel-side: from a control's "
+        "start excluded); CPU is the kernel's CPU time during it; memory is the kernel's peak resident set. "
+        f"Threads: {_threads_note()}. Widget latency is kernel-side: from a control's "
         "new value to the new picture's bytes (median over several moves); the browser adds its drawing on top.",
         "",
-        "| notebook | run all (s) | < 30 s | peak memory (MB) | < 1 GB | status |",
-        "|---|---:|:-:|---:|:-:|---|",
+        "| notebook | run all (s) | < 30 s | CPU (s) | peak memory (MB) | < 1 GB | status |",
+        "|---|---:|:-:|---:|---:|:-:|---|",
     ]
     total = 0.0
     for r in results:
         total += r["seconds"]
         status = "ok" if not r["error"] else f"error: {r['error']}"
         lines.append(f"| {r['notebook']} | {r['seconds']:.1f} | {_ok(r['seconds'], TARGET_SECONDS)} | "
-                     f"{r['peak_mb']:.0f} | {_ok(r['peak_mb'], TARGET_MB)} | {status} |")
-    lines.append(f"| **all {len(results)} notebooks** | **{total:.0f}** | {_ok(total, TARGET_TOTAL_S)} (6 min) | | | |")
+                     f"{r.get('cpu_s', float('nan')):.1f} | {r['peak_mb']:.0f} | {_ok(r['peak_mb'], TARGET_MB)} | "
+                     f"{status} |")
+    lines.append(f"| **all {len(results)} notebooks** | **{total:.0f}** | {_ok(total, TARGET_TOTAL_S)} (6 min) | "
+                 f"{sum(r.get('cpu_s', float('nan')) for r in results):.0f} | | | |")
     lines += ["", "## Widget latency (kernel-side)", "",
               "| notebook | widget | kind | median per change (ms) | changes timed | target |",
               "|---|---|---|---:|---:|---|"]
@@ -189,12 +278,83 @@ def table(results: list[dict], load_ms: float, extra: list[str] | None = None) -
     return "\n".join(lines) + "\n"
 
 
+def _threads_note() -> str:
+    from .threads import configured_threads
+    n = configured_threads()
+    return ("every library's default (AELIB_THREADS=auto)" if n is None
+            else f"{n} per kernel (aelib's thread policy)")
+
+
+def together_section(alone: dict, runs: dict[int, list[dict]]) -> list[str]:
+    """Markdown for one notebook run alone and by several kernels at once (``runs[k]``: k results)."""
+    name = alone["notebook"]
+    lines = ["## Notebooks side by side (shared cores)", "",
+             f"`{name}` run alone, then by 2 and 4 fresh kernels at the same moment on this "
+             f"{os.cpu_count()}-core machine; threads: {_threads_note()}. Target: with 2 at once, each within "
+             f"{TOGETHER_LIMIT}x of its time alone.", "",
+             "| kernels at once | run all of each (s) | slowest / alone | target |", "|---:|---|---:|---|"]
+    lines.append(f"| 1 | {alone['seconds']:.1f} | 1.00 | |")
+    for k, rs in sorted(runs.items()):
+        ratio = max(r["seconds"] for r in rs) / alone["seconds"]
+        errors = [r["error"] for r in rs if r["error"]]
+        target = f"< {TOGETHER_LIMIT}x: {_ok(ratio, TOGETHER_LIMIT)}" if k == 2 else "(capacity check below)"
+        each = ", ".join(f"{r['seconds']:.1f}" for r in rs)
+        lines.append(f"| {k} | {each} | {ratio:.2f} | {target}"
+                     + (f" errors: {errors}" if errors else "") + " |")
+    return lines
+
+
+def capacity_section(results: list[dict], check: tuple[dict, list[dict]] | None = None) -> list[str]:
+    """Markdown: the cores and memory a JupyterHub needs for a class to run each notebook within 5 minutes.
+
+    ``check``: one notebook's result alone and its results with several kernels at once; their ratio to the
+    pure CPU-time prediction is the contention factor the table includes.
+    """
+    contention, note = 1.0, []
+    if check:
+        alone, rs = check
+        cores = os.cpu_count() or 1
+        pred = predicted_wall(alone["cpu_s"], alone["seconds"], len(rs), cores)
+        got = max(r["seconds"] for r in rs)
+        contention = max(1.0, got / pred)
+        mean_mem = statistics.mean(r["peak_mb"] for r in rs)
+        note = ["", f"Check of the model, measured: {len(rs)} kernels ran `{alone['notebook']}` at once on this "
+                f"{cores}-core machine. CPU time alone predicts max({alone['seconds']:.1f} s alone, {len(rs)} x "
+                f"{alone['cpu_s']:.1f} CPU-s / {cores} cores) = **{pred:.1f} s**; measured: slowest **{got:.1f} s**, "
+                f"{got / pred:.2f}x the prediction (kernels sharing cores also share caches and memory bandwidth): "
+                f"the table includes that factor. Peak memory {mean_mem:.0f} MB per kernel, against "
+                f"{alone['peak_mb']:.0f} MB alone."]
+    lines = ["## A class on a JupyterHub: cores and memory", "",
+             f"For N students who all run the same notebook at once and should be done within {HUB_MINUTES} minutes: "
+             f"cores = ceil({contention:.2f} x N x CPU seconds / {HUB_MINUTES * 60} s) (one thread per kernel, the "
+             f"default policy; {contention:.2f} is the contention measured below), memory = N x the kernel's peak "
+             "(every kernel stays resident). Kernels only: add the Jupyter server's memory per user. CPU seconds are "
+             "this machine's: scale them by its speed (the baseline VAE recipe's time below, measured in the same "
+             "run) for another.", "",
+             "| notebook | CPU (s) | peak (MB) | " + " | ".join(f"{n} students: cores, GB" for n in HUB_CLASSES) + " |",
+             "|---|---:|---:|" + "---:|" * len(HUB_CLASSES)]
+    for r in results:
+        cells = []
+        for n in HUB_CLASSES:
+            cores, gb = hub_capacity(r["cpu_s"], r["peak_mb"], n, contention=contention)
+            cells.append(f"{cores}, {gb:.0f}")
+        lines.append(f"| {r['notebook']} | {r['cpu_s']:.1f} | {r['peak_mb']:.0f} | " + " | ".join(cells) + " |")
+    return lines + note
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("only", nargs="*", help="notebook name prefixes to run (default: all)")
-    parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument("--output", default=None, help="the report to write (default: BENCHMARKS.md beside notebooks/)")
+    parser.add_argument("--together", default="09", metavar="PREFIX",
+                        help="the notebook to run by 2 and 4 kernels at once (default 09; 'none' to skip)")
     args = parser.parse_args(argv)
-    paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    from .syllabus import notebook_paths
+    try:
+        paths = notebook_paths()
+    except FileNotFoundError as err:
+        print(err, file=sys.stderr)
+        return 2
     if args.only:
         paths = [p for p in paths if any(p.name.startswith(o) for o in args.only)]
     if not paths:
@@ -206,6 +366,21 @@ def main(argv=None) -> int:
         r = run_notebook(p)
         print(f"  {r['seconds']:.1f} s, {r['peak_mb']:.0f} MB" + (f", ERROR {r['error']}" if r["error"] else ""), flush=True)
         results.append(r)
+    sections: list[str] = []
+    if args.together != "none":
+        match = [p for p in notebook_paths() if p.name.startswith(args.together)]
+        if not match:
+            print(f"--together {args.together}: no such notebook", file=sys.stderr)
+            return 2
+        alone = next((r for r in results if r["notebook"] == match[0].name), None) or run_notebook(match[0])
+        runs = {}
+        for k in (2, 4):
+            print(f"running {match[0].name} in {k} kernels at once ...", flush=True)
+            runs[k] = run_together(match[0], k)
+            print("  " + ", ".join(f"{r['seconds']:.1f} s" for r in runs[k]), flush=True)
+        sections += together_section(alone, runs) + [""] + capacity_section(results, (alone, runs[4])) + [""]
+    else:
+        sections += capacity_section(results) + [""]
     print("timing the VAE recipes ...", flush=True)
     target = -108.0
     rows = vae_time_to_quality(target)
@@ -219,9 +394,10 @@ def main(argv=None) -> int:
     if all(r["seconds"] for r in rows):
         extra += ["", f"Speed-up of the collection's recipe: **{rows[0]['seconds'] / rows[1]['seconds']:.2f}x** "
                   "(aim: at least 2x)."]
-    report = table(results, warm_load_ms(), extra)
-    Path(args.output).write_text(report, encoding="utf-8")
-    print(f"wrote {args.output}")
+    report = table(results, warm_load_ms(), sections + extra)
+    output = Path(args.output) if args.output else paths[0].parent.parent / "BENCHMARKS.md"
+    output.write_text(report, encoding="utf-8")
+    print(f"wrote {output}")
     return 1 if any(r["error"] for r in results) else 0
 
 

@@ -1,14 +1,17 @@
+import os
+
 from aelib import bench
 
 
 def test_table_formats_results_and_flags_misses():
-    results = [dict(notebook="a.ipynb", seconds=12.0, error=None, peak_mb=500.0,
+    results = [dict(notebook="a.ipynb", seconds=12.0, cpu_s=11.5, error=None, peak_mb=500.0,
                     widgets=[dict(name="w", kind="ImageBrowser", ms=0.4, moves=3, figure=False),
                              dict(name="f", kind="FigureControls", ms=250.0, moves=2, figure=True)]),
-               dict(notebook="b.ipynb", seconds=45.0, error="AssertionError: x", peak_mb=1500.0, widgets=[])]
+               dict(notebook="b.ipynb", seconds=45.0, cpu_s=44.0, error="AssertionError: x", peak_mb=1500.0,
+                    widgets=[])]
     text = bench.table(results, 12.5, ["## extra", "line"])
-    assert "| a.ipynb | 12.0 | yes | 500 | yes | ok |" in text
-    assert "| b.ipynb | 45.0 | **no** | 1500 | **no** | error: AssertionError: x |" in text
+    assert "| a.ipynb | 12.0 | yes | 11.5 | 500 | yes | ok |" in text
+    assert "| b.ipynb | 45.0 | **no** | 44.0 | 1500 | **no** | error: AssertionError: x |" in text
     assert "| a.ipynb | `f` | FigureControls | 250.0 | 2 | < 200 ms: **no** |" in text
     assert "| a.ipynb | `w` | ImageBrowser | 0.4 | 3 | < 50 ms: yes |" in text
     assert "**57**" in text and "12.5 ms" in text and text.rstrip().endswith("line")
@@ -25,6 +28,7 @@ def test_run_notebook_measures_time_memory_and_widgets(tmp_path):
     nbformat.write(nb, path)
     r = bench.run_notebook(path, timeout=120)
     assert r["error"] is None and r["seconds"] > 0 and r["peak_mb"] > 10
+    assert 0 < r["cpu_s"] < r["seconds"] + 5
     assert [w["name"] for w in r["widgets"]] == ["b"] and r["widgets"][0]["moves"] == 2
 
 
@@ -35,3 +39,61 @@ def test_run_notebook_reports_errors(tmp_path):
     nbformat.write(nb, path)
     r = bench.run_notebook(path, timeout=120)
     assert r["error"] is not None and "CellExecutionError" in r["error"]
+
+
+def test_peak_memory_units_on_linux_macos_and_windows(monkeypatch):
+    assert bench.maxrss_mb(2048, "linux") == 2.0            # kilobytes on Linux
+    assert bench.maxrss_mb(2 * 2**20, "darwin") == 2.0      # bytes on macOS
+    assert 10 < bench.peak_memory_mb() < 10_000
+    import builtins
+    real_import = builtins.__import__
+
+    def no_resource(name, *args, **kwargs):                  # Windows has no resource module
+        if name == "resource":
+            raise ImportError("No module named 'resource'")
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", no_resource)
+    assert 10 < bench.peak_memory_mb() < 10_000
+
+
+def test_bench_imports_without_the_resource_module():
+    import subprocess
+    import sys
+    code = "import sys; sys.modules['resource'] = None; import aelib.bench; print(aelib.bench.machine())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and "cores" in out.stdout, out.stderr
+
+
+def test_hub_capacity_model():
+    assert bench.hub_capacity(20.0, 500.0, 30) == (2, 30 * 500 / 1024)      # 600 core-s in 300 s
+    assert bench.hub_capacity(20.0, 500.0, 100)[0] == 7                       # ceil(2000 / 300)
+    assert bench.hub_capacity(0.1, 100.0, 1)[0] == 1
+    assert bench.hub_capacity(20.0, 500.0, 30, contention=1.3)[0] == 3          # ceil(780 / 300)
+    assert bench.predicted_wall(20.0, 22.0, 4, 2) == 40.0
+    assert bench.predicted_wall(5.0, 22.0, 2, 2) == 22.0                      # never faster than alone
+
+
+def test_together_and_capacity_sections():
+    alone = dict(notebook="n.ipynb", seconds=20.0, cpu_s=19.0, peak_mb=400.0, error=None)
+    two = [dict(alone, seconds=s) for s in (21.0, 25.0)]
+    four = [dict(alone, seconds=s, peak_mb=410.0) for s in (40.0, 41.0, 39.0, 42.0)]
+    text = "\n".join(bench.together_section(alone, {2: two, 4: four}))
+    assert "| 2 | 21.0, 25.0 | 1.25 | < 1.3x: yes |" in text
+    assert "| 4 | 40.0, 41.0, 39.0, 42.0 | 2.10 |" in text
+    cap = "\n".join(bench.capacity_section([alone], (alone, four)))
+    # predicted max(20, 4 x 19 / cores); measured 42 s: the contention factor enters the table
+    cores = os.cpu_count()
+    factor = max(1.0, 42.0 / max(20.0, 4 * 19.0 / cores))
+    assert f"ceil({factor:.2f} x N x CPU seconds" in cap and "slowest **42.0 s**" in cap
+    assert f"| n.ipynb | 19.0 | 400 | {bench.hub_capacity(19.0, 400.0, 30, contention=factor)[0]}, 12 |" in cap
+    plain = "\n".join(bench.capacity_section([alone]))
+    assert "| n.ipynb | 19.0 | 400 | 2, 12 | 7, 39 | 13, 78 |" in plain
+
+
+def test_run_together_starts_kernels_at_once(tmp_path):
+    import nbformat
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time; t = time.time()\nprint(t)")])
+    path = tmp_path / "t.ipynb"
+    nbformat.write(nb, path)
+    rs = bench.run_together(path, 2, delay=8.0)
+    assert len(rs) == 2 and all(r["error"] is None for r in rs)
