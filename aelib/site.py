@@ -21,7 +21,6 @@ from pathlib import Path
 
 from . import syllabus
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def build_page(path: Path, out_dir: Path, timeout: int = 600) -> dict:
@@ -62,13 +61,20 @@ def index_page(pages: list[dict]) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Build the static reading copy of the notebooks.")
     parser.add_argument("only", nargs="*", help="notebook name prefixes (default: all)")
-    parser.add_argument("--output", default=str(ROOT / "site"))
+    parser.add_argument("--output", default=None, help="the folder to write (default: site/ beside notebooks/)")
     args = parser.parse_args(argv)
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    try:
+        paths = syllabus.notebook_paths()
+    except FileNotFoundError as err:
+        print(err, file=sys.stderr)
+        return 2
     if args.only:
         paths = [p for p in paths if any(p.name.startswith(o) for o in args.only)]
+    if not paths:
+        print(f"no notebook name starts with {', '.join(args.only)}", file=sys.stderr)
+        return 2
+    out = Path(args.output) if args.output else paths[0].parent.parent / "site"
+    out.mkdir(parents=True, exist_ok=True)
     pages = []
     for p in paths:
         print(f"building {p.name} ...", flush=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +34,20 @@ def notebook_dir() -> Path:
         if (d / "00_start_here.ipynb").exists():
             return d
     return NOTEBOOK_DIR
+
+
+def notebook_paths() -> list[Path]:
+    """The collection's notebook files, sorted; for the command-line tools (site, bench).
+
+    Raises:
+        FileNotFoundError: if :func:`notebook_dir` holds none, saying where it looked and what to do.
+    """
+    paths = sorted(notebook_dir().glob("*.ipynb"))
+    if not paths:
+        raise FileNotFoundError(
+            f"no notebooks found (looked in {NOTEBOOK_DIR}, the current folder and its notebooks/): run this "
+            f"from the collection's folder, or set {NOTEBOOKS_ENV} to the folder that holds 00_start_here.ipynb")
+    return paths
 _ANSWER_START = re.compile(r"^\*\*(AE|VAE)-\d+ \(\d+ marks\)\.")
 
 
@@ -180,5 +195,29 @@ def update_readme(path: Path | str | None = None) -> bool:
     return new != text
 
 
+def main(argv=None) -> int:
+    """``python -m aelib.syllabus [--check]``: refresh (or, with ``--check``, only verify) the README's map."""
+    import argparse
+    parser = argparse.ArgumentParser(
+        prog="python -m aelib.syllabus",
+        description="Rewrite the generated map between <!-- map:start --> and <!-- map:end --> in the README "
+                    "from aelib/syllabus.json. Run it after adding or renaming a notebook.")
+    parser.add_argument("--check", action="store_true", help="only say whether the map is current (exit 1 if not)")
+    parser.add_argument("--readme", default=None, help="the README to update (default: the collection's)")
+    args = parser.parse_args(argv)
+    try:
+        readme = Path(args.readme) if args.readme else notebook_paths()[0].parent.parent / "README.md"
+    except FileNotFoundError as err:
+        print(err, file=sys.stderr)
+        return 2
+    if args.check:
+        text = readme.read_text(encoding="utf-8")
+        current = readme_section("notebooks/") in text
+        print(f"{readme}: map {'current' if current else 'stale: run python -m aelib.syllabus'}")
+        return 0 if current else 1
+    print(f"{readme}: map updated" if update_readme(readme) else f"{readme}: map already current")
+    return 0
+
+
 if __name__ == "__main__":
-    print("README map updated" if update_readme() else "README map already current")
+    sys.exit(main())
