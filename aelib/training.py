@@ -15,6 +15,7 @@ import math
 import os
 import random
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,25 +26,103 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite during :func:`fit`."""
 
 
+class TrainingWarning(UserWarning):
+    """:func:`fit` finished, but the loss rose far above where it started or never moved."""
+
+
+DIVERGED_FACTOR = 10.0      # a final epoch's loss this many times the first epoch's counts as diverged
+STALL_RTOL = 1e-6           # the last 3 epochs' losses within this relative distance count as stalled
+
+
+def _check_inputs(x, name: str) -> None:
+    """Refuse integer images (uint8 pixels) and NaN/inf values, naming the fix."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and not (np.issubdtype(dtype, np.floating) if isinstance(dtype, np.dtype)
+                                  else getattr(dtype, "is_floating_point", False)):
+        raise ValueError(f"{name} has dtype {dtype}: the models take float images in [0, 1]. Convert it first, "
+                         f"e.g. {name} = {name}.astype(np.float32) / 255 for 0-255 pixels")
+    values = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
+    bad = ~torch.isfinite(values)
+    if bool(bad.any()):
+        rows = torch.nonzero(bad.reshape(len(values), -1).any(1)).flatten()
+        raise ValueError(f"{name} holds {int(bad.sum())} NaN or infinite values (in {len(rows)} rows, the first "
+                         f"is row {int(rows[0])}): the data, not the learning rate, is the problem. Drop those rows "
+                         f"or replace the values, e.g. np.nan_to_num({name}).")
+
+
+def _loss_scalar(out, epoch: int) -> torch.Tensor:
+    loss = out["loss"] if isinstance(out, dict) else None
+    if loss is None:
+        raise ValueError("loss_fn returned a dict without a 'loss' entry: put the quantity to minimise under 'loss'")
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+        shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise ValueError(f"loss_fn must return one number (a scalar tensor), got {shape}: average or sum the "
+                         "per-example losses, e.g. F.mse_loss(model(x), x) or ((model(x) - x) ** 2).sum(1).mean()")
+    return loss.reshape(())
+
+
+def _warn_if_diverged_or_stalled(losses: list, lr: float, start: float) -> None:
+    """Warn when the mean training loss ended far above where it started, or stopped moving altogether.
+
+    ``losses``: the epochs' mean training losses; ``start``: the loss of the first batch before any step
+    (the untrained model's).
+    Stopped: the last three epochs' mean losses equal to within ``STALL_RTOL``, which a model that still learns
+    never shows (its parameters, and so its epoch means, keep changing); dead ReLUs or saturated sigmoids do.
+    """
+    if not losses:
+        return
+    last = losses[-1]
+    if last > DIVERGED_FACTOR * abs(start) and last - start > 1e-12:
+        warnings.warn(f"training diverged: the loss rose from {start:.4g} (untrained) to {last:.4g} (epoch "
+                      f"{len(losses)}). Lower the learning rate (lr={lr:g} now; try {lr / 10:g}) and train again.",
+                      TrainingWarning, stacklevel=3)
+        return
+    tail = losses[-3:]
+    if len(losses) >= 3 and all(abs(v - tail[0]) <= STALL_RTOL * max(abs(tail[0]), 1e-12) for v in tail):
+        start = next(i for i in range(len(losses)) if all(
+            abs(v - tail[0]) <= STALL_RTOL * max(abs(tail[0]), 1e-12) for v in losses[i:]))
+        warnings.warn(f"the loss stopped moving at {last:.6g} (epochs {start + 1}-{len(losses)} all alike): the model "
+                      f"no longer learns. Usually a learning rate far too large has killed or saturated its units "
+                      f"(ReLUs that output 0, a sigmoid stuck at 0 or 1): lower it (lr={lr:g} now; try "
+                      f"{lr / 100:g}) and rebuild the model.", TrainingWarning, stacklevel=3)
+
+
+SEED_ENV = "AELIB_SEED"
+SEED_LIMIT = 2**32          # NumPy's legacy seeding takes 0 <= seed < 2**32
+
+
+def _check_seed(seed, source: str) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"{source} must be a whole number from 0 to {SEED_LIMIT - 1}, got {seed!r}")
+    if not 0 <= int(seed) < SEED_LIMIT:
+        raise ValueError(f"{source} must be a whole number from 0 to {SEED_LIMIT - 1} (2**32 - 1), got {seed}")
+    return int(seed)
+
+
 def get_seed(default: int = 0) -> int:
-    """``AELIB_SEED`` from the environment if set (an int), else ``default``."""
-    raw = os.environ.get("AELIB_SEED", "").strip()
+    """``AELIB_SEED`` from the environment if set, else ``default``: a whole number 0 <= seed < 2**32.
+
+    Raises:
+        ValueError: naming ``AELIB_SEED`` if it is not a whole number in that range.
+    """
+    raw = os.environ.get(SEED_ENV, "").strip()
     if not raw:
-        return default
+        return _check_seed(default, "the default seed")
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        raise ValueError(f"AELIB_SEED must be an integer, got {raw!r}") from None
+        raise ValueError(f"{SEED_ENV} must be an integer from 0 to {SEED_LIMIT - 1}, got {raw!r}") from None
+    return _check_seed(value, SEED_ENV)
 
 
 def seed_everything(seed: int | None = None) -> int:
     """Seed Python, NumPy and PyTorch (all devices); return the seed used.
 
-    ``seed=None`` means ``get_seed(0)``: ``AELIB_SEED`` or 0.
+    ``seed=None`` means ``get_seed(0)``: ``AELIB_SEED`` or 0. A seed is a whole number 0 <= seed < 2**32.
     """
-    seed = get_seed(0) if seed is None else int(seed)
+    seed = get_seed(0) if seed is None else _check_seed(seed, "seed")
     random.seed(seed)
-    np.random.seed(seed % 2**32)
+    np.random.seed(seed)
     torch.manual_seed(seed)
     return seed
 
@@ -246,13 +325,19 @@ def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_siz
 
     Raises:
         TrainingDiverged: if the loss becomes NaN or infinite, saying at which epoch and what to lower.
-        ValueError: for an empty training set, a non-positive batch size or epoch count, or an
-            unknown optimizer.
+        ValueError: for an empty training set, integer (e.g. uint8) or NaN/inf inputs, a loss that is not
+            one number, a non-positive batch size or epoch count, or an unknown optimizer.
+
+    Warns (:class:`TrainingWarning`) when the last epoch's loss ends over 10 times the first's (a diverging
+    run that stayed finite) or stopped moving (dead or saturated units), saying what to change.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be at least 1, got {epochs} and {batch_size}")
     if len(x_train) == 0:
         raise ValueError("x_train is empty: pass at least one training example")
+    _check_inputs(x_train, "x_train")
+    if x_val is not None:
+        _check_inputs(x_val, "x_val")
     device = choose_device(device) if not isinstance(device, torch.device) else device
     model.to(device)
     labels = y_train is not None
@@ -276,6 +361,7 @@ def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_siz
     from tqdm.auto import tqdm
     bar = tqdm(range(1, epochs + 1), desc=title or "epochs", disable=not progress, leave=True)
     n = len(train[0])
+    start_loss = None
     t0 = time.perf_counter()
     for epoch in bar:
         model.train()
@@ -286,7 +372,9 @@ def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_siz
             batch = tuple(d[idx] for d in train)
             out = loss_fn(model, batch if labels else batch[0])
             out = out if isinstance(out, dict) else {"loss": out}
-            loss = out["loss"]
+            loss = _loss_scalar(out, epoch)
+            if start_loss is None:
+                start_loss = float(loss.detach())
             if not torch.isfinite(loss):
                 bar.close()
                 raise TrainingDiverged(
@@ -318,4 +406,5 @@ def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_siz
     model.eval()
     if plot is not None:
         plot.close(hist, epochs)
+    _warn_if_diverged_or_stalled(hist.train["loss"], lr, start_loss)
     return hist

@@ -38,8 +38,8 @@ class VAE(nn.Module):
     def __init__(self, input_dim: int = 784, hidden: Sequence[int] = (400,), latent_dim: int = 20,
                  activation: str = "relu", likelihood: str = "bernoulli", gaussian_var: float = 0.1):
         super().__init__()
-        hidden = list(hidden)
-        _check_sizes([input_dim, *hidden, latent_dim], "VAE sizes (input_dim, *hidden, latent_dim)")
+        sizes = _check_sizes([input_dim, *hidden, latent_dim], "VAE sizes (input_dim, *hidden, latent_dim)")
+        input_dim, hidden, latent_dim = sizes[0], sizes[1:-1], sizes[-1]
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"unknown likelihood {likelihood!r}: choose one of {', '.join(LIKELIHOODS)}")
         if gaussian_var <= 0:
@@ -191,8 +191,8 @@ def sample(model: VAE, n: int, temperature: float = 1.0, mean: bool = True, seed
     """Draw ``n`` images: ``z ~ N(0, temperature^2 I)``, decoded to the mean of p(x|z) (``mean=True``) or to a
     Bernoulli sample of it. Returns numpy ``(n, d)`` in [0, 1]."""
     from .training import model_device, to_numpy
-    if n < 1 or temperature < 0:
-        raise ValueError(f"need n >= 1 and temperature >= 0, got n={n}, temperature={temperature}")
+    if n < 1 or not math.isfinite(temperature) or temperature < 0:
+        raise ValueError(f"need n >= 1 and a finite temperature >= 0, got n={n}, temperature={temperature}")
     g = None if seed is None else torch.Generator().manual_seed(seed)
     z = (temperature * torch.randn(n, model.latent_dim, generator=g)).to(model_device(model))
     p = model.decode_mean(z)

@@ -18,7 +18,39 @@ def _ipw():
     return ipywidgets
 
 
-class LatentExplorer:
+def error_html(err: BaseException) -> str:
+    """The message a widget shows in place of its caption when its callback failed."""
+    import html
+    return (f'<div class="aelib-widget-error" style="color:#b00020;font-weight:bold">This picture did not update: '
+            f'{type(err).__name__}: {html.escape(str(err))}</div>')
+
+
+class _Widget:
+    """What every aelib widget shares: display as its ``widget`` box, and callbacks whose errors are shown.
+
+    An exception inside a callback would otherwise go to JupyterLab's log console and leave a frozen picture
+    with no sign: :meth:`_guarded` catches it, keeps it as ``error`` and shows it in the widget's caption
+    (the HTML widget named by ``_message``). The next successful update clears it.
+    """
+
+    error = None
+    _message = "html"
+
+    def _guarded(self, fn, *args, **kwargs) -> None:
+        try:
+            fn(*args, **kwargs)
+        except Exception as err:  # shown to the reader instead of vanishing into a log
+            self.error = err
+            getattr(self, self._message).value = error_html(err)
+        else:
+            self.error = None
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
+
+
+class LatentExplorer(_Widget):
     """Move a point in a 2-D latent space with two sliders; see where it is and what it decodes to.
 
     Arguments:
@@ -48,13 +80,23 @@ class LatentExplorer:
         if self.codes is not None and (self.codes.ndim != 2 or self.codes.shape[1] != 2):
             raise ValueError(f"LatentExplorer needs 2-D codes of shape (n, 2), got {self.codes.shape}: "
                              f"train a model with code_dim=2")
+        if self.codes is not None and not np.isfinite(self.codes).all():
+            bad = int((~np.isfinite(self.codes)).any(1).sum())
+            raise ValueError(f"{bad} of the {len(self.codes)} codes are NaN or infinite: the model that made them "
+                             "diverged or was given NaN inputs. Retrain it (a lower learning rate), or drop those rows")
+        self.collapsed = False
         if extent is None:
             if self.codes is not None and len(self.codes):
                 lo, hi = np.percentile(self.codes, [0.5, 99.5], axis=0)
+                flat = (hi - lo) <= 1e-6 * np.maximum(1.0, np.abs(lo))   # all codes (nearly) equal on an axis
+                self.collapsed = bool(flat.any())
+                lo, hi = np.where(flat, lo - 1.0, lo), np.where(flat, hi + 1.0, hi)
                 pad = 0.1 * (hi - lo)
                 extent = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
             else:
                 extent = (-3.0, 3.0, -3.0, 3.0)
+        if self.collapsed:
+            title += " (codes all equal: collapsed)"
         self.extent = tuple(float(e) for e in extent)
         if not (self.extent[0] < self.extent[1] and self.extent[2] < self.extent[3]):
             raise ValueError(f"extent must be (xmin, xmax, ymin, ymax) with min < max, got {self.extent}")
@@ -70,6 +112,7 @@ class LatentExplorer:
         self.map_image = widgets.Image(format="png")
         self.image = widgets.Image(format="png")
         self.label = widgets.HTML()
+        self._message = "label"
         self.map_image.add_class("aelib-latent-map")
         self.image.add_class("aelib-latent-decoded")
         for s in (self.x_slider, self.y_slider):
@@ -145,6 +188,9 @@ class LatentExplorer:
         self.image.value = self.png
         self.map_image.value = self.map_png
         text = f"z = ({self.z[0]:+.2f}, {self.z[1]:+.2f})"
+        if self.collapsed:
+            text += ("<br>every code is the same on at least one axis: the encoder ignores its input there "
+                     "(the map shows a window of ±1 around it)")
         if self.codes is not None and self.labels is not None and len(self.codes):
             i = int(np.argmin(((self.codes - np.array(self.z)) ** 2).sum(1)))
             text += f"<br>nearest real code: a <b>{int(self.labels[i])}</b>"
@@ -152,19 +198,15 @@ class LatentExplorer:
         self.seconds = time.perf_counter() - t0
 
     def _on_change(self, change) -> None:
-        self.update()
+        self._guarded(self.update)
 
     @property
     def controls(self) -> list:
         """The controls a reader moves (for tests and the benchmark)."""
         return [self.x_slider, self.y_slider]
 
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)
 
-
-class ImageBrowser:
+class ImageBrowser(_Widget):
     """Browse precomputed pictures with a slider or dropdown: a change only swaps PNG bytes (under 1 ms).
 
     Arguments:
@@ -212,7 +254,7 @@ class ImageBrowser:
         self.image = widgets.Image(format="png")
         self.html = widgets.HTML()
         for c in self._controls:
-            c.observe(lambda change: self.update(), names="value")
+            c.observe(lambda change: self._guarded(self.update), names="value")
         self.widget = widgets.VBox([widgets.HBox(self._controls), self.image, self.html])
         self.widget.add_class("aelib-image-browser")
         if css:
@@ -233,17 +275,13 @@ class ImageBrowser:
         """The controls a reader moves (for tests and the benchmark)."""
         return list(self._controls)
 
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)
-
 
 def _product(axes: dict) -> list:
     import itertools
     return list(itertools.product(*axes.values()))
 
 
-class FigureControls:
+class FigureControls(_Widget):
     """Controls that redraw one kept matplotlib figure, shown as a PNG (about 50-150 ms a change).
 
     Arguments:
@@ -270,7 +308,7 @@ class FigureControls:
         self.image = widgets.Image(format="png")
         self.html = widgets.HTML()
         for c in self._controls.values():
-            c.observe(lambda change: self.update(), names="value")
+            c.observe(lambda change: self._guarded(self.update), names="value")
         self.widget = widgets.VBox([widgets.HBox(list(self._controls.values())), self.image, self.html])
         self.widget.add_class("aelib-figure-controls")
         if css:
@@ -292,12 +330,8 @@ class FigureControls:
         self.image.value = self.png
         self.html.value = self.caption
 
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)
 
-
-class DenoisingExplorer:
+class DenoisingExplorer(_Widget):
     """Pick a noise type, a noise level and a test image; see the noisy input and each model's output.
 
     Arguments:
@@ -321,6 +355,12 @@ class DenoisingExplorer:
             raise ValueError(f"unknown noise types {sorted(unknown)}: choose from {', '.join(NOISES)}")
         if not denoisers:
             raise ValueError("DenoisingExplorer needs at least one denoiser")
+        for kind, top in levels.items():
+            if not (isinstance(top, (int, float)) and np.isfinite(top) and top > 0):
+                raise ValueError(f"levels[{kind!r}] must be a positive number (the slider's maximum), got {top!r}")
+            if kind != "gaussian" and top > 1:
+                raise ValueError(f"levels[{kind!r}] = {top}: {kind} noise takes a fraction of the pixels, "
+                                 "so its maximum must be at most 1")
         self.images = np.asarray(images, dtype=np.float32)
         self.denoisers, self.levels = dict(denoisers), dict(levels)
         self.image_shape, self.scale, self.seed = tuple(image_shape), scale, seed
@@ -333,7 +373,7 @@ class DenoisingExplorer:
         self.html = widgets.HTML()
         self.kind.observe(self._on_kind, names="value")
         for c in (self.level, self.index):
-            c.observe(lambda change: self.update(), names="value")
+            c.observe(lambda change: self._guarded(self.update), names="value")
         self.widget = widgets.VBox([widgets.HBox([self.kind, self.level, self.index]), self.image, self.html])
         self.widget.add_class("aelib-denoising-explorer")
         self.update()
@@ -343,7 +383,7 @@ class DenoisingExplorer:
         with self.level.hold_trait_notifications():
             self.level.max, self.level.step = mx, mx / 20
             self.level.value = min(self.level.value, mx)
-        self.update()
+        self._guarded(self.update)
 
     @property
     def controls(self) -> list:
@@ -368,12 +408,8 @@ class DenoisingExplorer:
         self.caption = f"{kind} noise, level {level:.2f}. Left to right: " + " | ".join(names)
         self.html.value = self.caption
 
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)
 
-
-class InterpolationExplorer:
+class InterpolationExplorer(_Widget):
     """Pick two images and a position t between them; see each method's path and its frame at t.
 
     Arguments:
@@ -401,9 +437,9 @@ class InterpolationExplorer:
         self.t = widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="t")
         self.image = widgets.Image(format="png")
         self.html = widgets.HTML()
-        self.a.observe(lambda c: self.update(endpoints=True), names="value")
-        self.b.observe(lambda c: self.update(endpoints=True), names="value")
-        self.t.observe(lambda c: self.update(endpoints=False), names="value")
+        self.a.observe(lambda c: self._guarded(self.update, endpoints=True), names="value")
+        self.b.observe(lambda c: self._guarded(self.update, endpoints=True), names="value")
+        self.t.observe(lambda c: self._guarded(self.update, endpoints=False), names="value")
         self.widget = widgets.VBox([widgets.HBox([self.a, self.b, self.t]), self.image, self.html])
         self.widget.add_class("aelib-interpolation-explorer")
         self.update(endpoints=True)
@@ -431,10 +467,6 @@ class InterpolationExplorer:
         self.caption = (f"image {self.a.value} to image {self.b.value}{lab}. Rows, top to bottom: "
                         + ", ".join(self.paths) + f"; the last column is the frame at t = {t:.2f}")
         self.html.value = self.caption
-
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)
 
 
 def reconstruction_frames(originals, reconstructions: dict, image_shape=None, n: int = 10) -> dict:
