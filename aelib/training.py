@@ -27,10 +27,10 @@ class TrainingDiverged(RuntimeError):
 
 
 class TrainingWarning(UserWarning):
-    """:func:`fit` finished, but the loss rose far above where it started or never moved."""
+    """:func:`fit` finished, but the loss rose far above the untrained model's or stopped moving."""
 
 
-DIVERGED_FACTOR = 10.0      # a final epoch's loss this many times the first epoch's counts as diverged
+DIVERGED_FACTOR = 10.0      # a final epoch's loss this many times the untrained model's counts as diverged
 STALL_RTOL = 1e-6           # the last 3 epochs' losses within this relative distance count as stalled
 
 
@@ -50,7 +50,7 @@ def _check_inputs(x, name: str) -> None:
                          f"or replace the values, e.g. np.nan_to_num({name}).")
 
 
-def _loss_scalar(out, epoch: int) -> torch.Tensor:
+def _loss_scalar(out) -> torch.Tensor:
     loss = out["loss"] if isinstance(out, dict) else None
     if loss is None:
         raise ValueError("loss_fn returned a dict without a 'loss' entry: put the quantity to minimise under 'loss'")
@@ -79,9 +79,9 @@ def _warn_if_diverged_or_stalled(losses: list, lr: float, start: float) -> None:
         return
     tail = losses[-3:]
     if len(losses) >= 3 and all(abs(v - tail[0]) <= STALL_RTOL * max(abs(tail[0]), 1e-12) for v in tail):
-        start = next(i for i in range(len(losses)) if all(
+        flat_from = next(i for i in range(len(losses)) if all(
             abs(v - tail[0]) <= STALL_RTOL * max(abs(tail[0]), 1e-12) for v in losses[i:]))
-        warnings.warn(f"the loss stopped moving at {last:.6g} (epochs {start + 1}-{len(losses)} all alike): the model "
+        warnings.warn(f"the loss stopped moving at {last:.6g} (epochs {flat_from + 1}-{len(losses)} all alike): the model "
                       f"no longer learns. Usually a learning rate far too large has killed or saturated its units "
                       f"(ReLUs that output 0, a sigmoid stuck at 0 or 1): lower it (lr={lr:g} now; try "
                       f"{lr / 100:g}) and rebuild the model.", TrainingWarning, stacklevel=3)
@@ -134,7 +134,7 @@ def choose_device(prefer: str | None = None) -> torch.device:
     """The device to train on: CUDA if available, else the CPU; ``prefer`` or ``AELIB_DEVICE`` overrides.
 
     Apple's MPS is used only when asked for (``AELIB_DEVICE=mps``): the notebooks' asserts were measured on
-    the CPU and on CUDA, and these small models gain little from MPS. ``prefer`` (or the environment variable
+    the CPU, MPS has never run them, and these small models gain little from it. ``prefer`` (or the environment variable
     ``AELIB_DEVICE``) may be ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"`` (case-insensitive).
 
     Raises:
@@ -301,6 +301,51 @@ def _mean_losses(model, loss_fn, data, batch_size, labels) -> dict:
     return {k: v / n for k, v in sums.items()}
 
 
+def seconds_per_step(runs: dict, x, batch_size: int = 100, steps: int = 20, rounds: int = 5,
+                     lr: float = 1e-3, device=None) -> dict:
+    """The cost of one training step (forward, loss, backward, Adam update) of several models, timed in turns.
+
+    Arguments:
+        runs: ``{name: (model, loss_fn)}``, ``loss_fn(model, batch)`` as for :func:`fit` (a tensor or a dict with
+            ``"loss"``). Each model is copied first: the originals are not changed.
+        x: training inputs ``(n, d)``; the same ``batch_size`` rows are used for every step.
+        steps, rounds: each round times ``steps`` steps of every model, one model after the other, so that a
+            machine that speeds up or slows down during the measurement affects all of them alike.
+
+    Returns ``{name: median over the rounds of the seconds per step}``.
+    """
+    import copy
+    if steps < 1 or rounds < 1:
+        raise ValueError(f"steps and rounds must be at least 1, got {steps} and {rounds}")
+    batch = as_tensor(x[:batch_size], device)
+    state = {}
+    for name, (model, loss_fn) in runs.items():
+        twin = copy.deepcopy(model).to(batch.device).train()
+        state[name] = (twin, loss_fn, torch.optim.Adam(twin.parameters(), lr=lr))
+    times: dict = {name: [] for name in runs}
+
+    def step(twin, loss_fn, opt):
+        out = loss_fn(twin, batch)
+        loss = _loss_scalar(out if isinstance(out, dict) else {"loss": out})
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for name, args in state.items():                      # one untimed warm-up step each
+        step(*args)
+    for _ in range(rounds):
+        for name, args in state.items():
+            if batch.device.type == "cuda":
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                step(*args)
+            if batch.device.type == "cuda":
+                torch.cuda.synchronize()
+            times[name].append((time.perf_counter() - t0) / steps)
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
 def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_size: int = 100,
         lr: float = 1e-3, optimizer: str = "adam", weight_decay: float = 0.0, x_val=None,
         y_train=None, y_val=None, device=None, seed: int | None = None, live: bool | None = None,
@@ -372,7 +417,7 @@ def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_siz
             batch = tuple(d[idx] for d in train)
             out = loss_fn(model, batch if labels else batch[0])
             out = out if isinstance(out, dict) else {"loss": out}
-            loss = _loss_scalar(out, epoch)
+            loss = _loss_scalar(out)
             if start_loss is None:
                 start_loss = float(loss.detach())
             if not torch.isfinite(loss):

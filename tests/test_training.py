@@ -165,3 +165,16 @@ def test_cosine_schedule_ends_near_zero_and_bad_schedule():
     assert last < 0.2 * first and h.epochs == 5
     with pytest.raises(ValueError, match="unknown schedule"):
         training.fit(ae, x, loss, schedule="step", progress=False)
+
+
+def test_seconds_per_step_times_models_in_turns_and_leaves_them_untouched():
+    torch.manual_seed(0)
+    small, big = Autoencoder(32, (8,), 2), Autoencoder(32, (512, 512), 2)
+    before = [p.detach().clone() for p in small.parameters()]
+    x = torch.rand(400, 32)
+    cost = training.seconds_per_step({"small": (small, mse), "big": (big, mse)}, x, steps=5, rounds=3)
+    assert set(cost) == {"small", "big"} and all(v > 0 for v in cost.values())
+    assert cost["big"] > cost["small"]                          # far more arithmetic per step
+    assert all(torch.equal(a, b) for a, b in zip(before, small.parameters()))
+    with pytest.raises(ValueError, match="steps and rounds"):
+        training.seconds_per_step({"small": (small, mse)}, x, steps=0)
