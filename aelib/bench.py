@@ -101,8 +101,8 @@ def run_notebook(path: Path, timeout: int = 600, start_at: float | None = None) 
     """Execute one notebook in a fresh kernel; return its measurements.
 
     Returns ``{"notebook", "seconds" (wall time of run-all, kernel start excluded), "cpu_s" (the kernel's
-    CPU seconds during run-all), "peak_mb" (the kernel's peak resident memory), "widgets" (latencies),
-    "error" (None, or the first line of the error)}``. ``start_at``: a ``time.time()`` to wait for after
+    CPU seconds during run-all), "started" (``time.time()`` when run-all began), "peak_mb" (the kernel's peak
+    resident memory), "widgets" (latencies), "error" (None, or the first line of the error)}``. ``start_at``: a ``time.time()`` to wait for after
     the kernel has started, so that several processes start their run-all together.
     """
     import nbformat
@@ -116,6 +116,7 @@ def run_notebook(path: Path, timeout: int = 600, start_at: float | None = None) 
         if start_at is not None:
             time.sleep(max(0.0, start_at - time.time()))
         cpu0 = _cpu_seconds(pid)
+        started = time.time()
         t0 = time.perf_counter()
         error = None
         try:
@@ -125,8 +126,8 @@ def run_notebook(path: Path, timeout: int = 600, start_at: float | None = None) 
             error = f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
         seconds = time.perf_counter() - t0
         cpu_s = _cpu_seconds(pid) - cpu0
-    out = {"notebook": path.name, "seconds": seconds, "cpu_s": cpu_s, "error": error, "peak_mb": float("nan"),
-           "widgets": []}
+    out = {"notebook": path.name, "seconds": seconds, "cpu_s": cpu_s, "started": started, "error": error,
+           "peak_mb": float("nan"), "widgets": []}
     for o in nb.cells[-1].get("outputs", []):
         text = o.get("text", "")
         if MARK in text:

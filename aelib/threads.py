@@ -2,9 +2,9 @@
 
 Why. The models in this collection are small, so a second thread buys little: notebook 09 ran its
 "run all" in 18 s with one thread and 24 s with the default two on a 2-core AMD EPYC. In company it
-is decisive: two notebooks training at once with the default threads took over 200 s each (the
-OpenMP workers of each kernel spin-wait on the cores the other needs; PyTorch issues #19163 and
-#98836), and about 20 s each with one thread. A student with two notebooks open, a lecturer whose
+is decisive: two copies of notebook 09 training at once with the default threads took 173 s and 176 s
+each, against 23.5 s alone (the OpenMP workers of each kernel spin-wait on the cores the other needs;
+PyTorch issues #19163 and #98836); with one thread each, 1.05-1.27x their time alone (BENCHMARKS.md). A student with two notebooks open, a lecturer whose
 browser is busy, a JupyterHub whose users share cores and a one-CPU Binder pod all hit that case.
 
 The policy, applied when ``aelib`` is imported (so it holds whether a notebook imports torch before

@@ -95,5 +95,9 @@ def test_run_together_starts_kernels_at_once(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time; t = time.time()\nprint(t)")])
     path = tmp_path / "t.ipynb"
     nbformat.write(nb, path)
+    import time
+    t = time.time()
     rs = bench.run_together(path, 2, delay=8.0)
     assert len(rs) == 2 and all(r["error"] is None for r in rs)
+    starts = sorted(r["started"] for r in rs)
+    assert starts[0] >= t + 7.9 and starts[1] - starts[0] < 1.0      # both began at the agreed moment

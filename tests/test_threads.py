@@ -42,7 +42,6 @@ def test_one_thread_by_default_whatever_is_imported_first(first):
 def test_aelib_threads_overrides_and_auto_leaves_the_default():
     assert probe("torch", AELIB_THREADS="2")["torch"] == 2
     default = probe("torch", AELIB_THREADS="auto")["torch"]
-    assert default == min(os.cpu_count(), default) and default >= 1
     assert default == json.loads(subprocess.run(
         [sys.executable, "-c", "import torch; print(torch.get_num_threads())"], capture_output=True, text=True,
         env={k: v for k, v in os.environ.items() if not k.endswith("NUM_THREADS")}).stdout)
