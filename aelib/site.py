@@ -7,19 +7,54 @@ Usage::
 
 Each notebook runs in a fresh kernel (as "Restart kernel and run all" would) with the widgets' state stored in
 the page, so figures, printed numbers and each widget's first state can be read without a kernel. It is the
-lecturer's fallback when live execution fails. The widgets are drawn by the ipywidgets HTML manager, which the
-page loads when opened (with no network the widgets stay blank, but the static figure above each one remains).
-The output folder is not committed.
+lecturer's fallback when live execution fails, so it needs no network: MathJax (from the PyPI package
+``jupyter-server-mathjax``), require.js and the ipywidgets HTML manager (``aelib/site_assets/``) are copied into
+the folder and loaded from there. Open ``index.html`` from the disk, or serve the folder. The output folder is not
+committed.
 """
 from __future__ import annotations
 
 import argparse
 import html
+import shutil
 import sys
 import time
 from pathlib import Path
 
 from . import syllabus
+
+ASSETS = Path(__file__).resolve().parent / "site_assets"
+# where each page finds its scripts, relative to the page: the site is self-contained
+MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+REQUIRE_URL = "assets/require.js"
+WIDGETS_URL = "assets/embed-amd.js"
+# jupyter-server-mathjax ships MathJax's STIX-Web fonts only (not the TeX fonts MathJax asks for by default)
+MATHJAX_FONTS = ('<script type="text/x-mathjax-config">MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], '
+                 'preferredFont: null, webFont: "STIX-Web", imageFont: null}});</script>\n')
+
+
+def mathjax_dir() -> Path:
+    """MathJax 2.7's files, from the installed ``jupyter-server-mathjax`` package."""
+    try:
+        import jupyter_server_mathjax
+    except ImportError:
+        raise ImportError("the reading copy needs MathJax from the package jupyter-server-mathjax: "
+                          "pip install jupyter-server-mathjax (it is in requirements.txt)") from None
+    return Path(jupyter_server_mathjax.__file__).resolve().parent / "static"
+
+
+def copy_assets(out_dir: Path) -> None:
+    """Copy MathJax, require.js and the widget renderer into ``out_dir`` (``mathjax/`` and ``assets/``).
+
+    The widget renderer's icon fonts go beside the pages too: it asks for them relative to the page."""
+    shutil.copytree(mathjax_dir(), out_dir / "mathjax", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (out_dir / "assets").mkdir(parents=True, exist_ok=True)
+    for f in ASSETS.iterdir():
+        if f.is_file():
+            shutil.copy2(f, out_dir / "assets" / f.name)
+            if f.suffix == ".woff2":
+                shutil.copy2(f, out_dir / f.name)
 
 
 
@@ -34,7 +69,12 @@ def build_page(path: Path, out_dir: Path, timeout: int = 600) -> dict:
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.perf_counter() - t0
     errors = sum(1 for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error")
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    exporter = HTMLExporter(template_name="lab", mathjax_url=MATHJAX_URL, require_js_url=REQUIRE_URL,
+                            widget_renderer_url=WIDGETS_URL)
+    body, _ = exporter.from_notebook_node(nb)
+    mathjax_tag = f'<script src="{MATHJAX_URL}">'
+    if mathjax_tag in body:
+        body = body.replace(mathjax_tag, MATHJAX_FONTS + mathjax_tag, 1)
     target = out_dir / path.with_suffix(".html").name
     target.write_text(body, encoding="utf-8")
     return {"file": target.name, "seconds": seconds, "errors": errors}
@@ -75,6 +115,7 @@ def main(argv=None) -> int:
         return 2
     out = Path(args.output) if args.output else paths[0].parent.parent / "site"
     out.mkdir(parents=True, exist_ok=True)
+    copy_assets(out)
     pages = []
     for p in paths:
         print(f"building {p.name} ...", flush=True)

@@ -23,3 +23,11 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     setattr(item, "rep_" + rep.when, rep)
+
+
+@pytest.fixture(scope="session")
+def reading_copy(tmp_path_factory):
+    """The reading copy of notebooks 00, 09 (equations) and 15, built once per test run: ``(folder, exit code)``."""
+    from aelib import site
+    out = tmp_path_factory.mktemp("site")
+    return out, site.main(["00", "09", "15", "--output", str(out)])
