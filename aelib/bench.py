@@ -42,6 +42,8 @@ print({MARK!r} + _json.dumps(dict(peak_mb=_peak(), widgets=_w)))
 """
 
 TARGET_SECONDS, TARGET_MB, TARGET_TOTAL_S, TARGET_IMAGE_MS, TARGET_FIGURE_MS = 30, 1024, 360, 50, 200
+# what the audience sees, key press to changed picture in the browser
+TARGET_E2E_IMAGE_MS, TARGET_E2E_FIGURE_MS = 100, 250
 
 
 HUB_CLASSES, HUB_MINUTES = (30, 100, 200), 5
@@ -123,7 +125,7 @@ def run_notebook(path: Path, timeout: int = 600, start_at: float | None = None) 
             for i, cell in enumerate(nb.cells):
                 client.execute_cell(cell, i)
         except Exception as e:  # report, keep benchmarking the others
-            error = f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
+            error = _error_line(e)
         seconds = time.perf_counter() - t0
         cpu_s = _cpu_seconds(pid) - cpu0
     out = {"notebook": path.name, "seconds": seconds, "cpu_s": cpu_s, "started": started, "error": error,
@@ -135,6 +137,15 @@ def run_notebook(path: Path, timeout: int = 600, start_at: float | None = None) 
             out["peak_mb"] = probe["peak_mb"]
             out["widgets"] = probe["widgets"]
     return out
+
+
+def _error_line(e: Exception) -> str:
+    """One line for a failed run: the cell's own exception (``CellExecutionError`` carries it) or ``e``'s."""
+    name, value = getattr(e, "ename", None), getattr(e, "evalue", None)
+    if name:
+        return f"{name}: {(value or '').strip().splitlines()[0][:200] if (value or '').strip() else ''}"
+    text = str(e).strip()
+    return f"{type(e).__name__}: {text.splitlines()[0][:200] if text else ''}"
 
 
 def _run_at(args) -> dict:
@@ -229,7 +240,8 @@ def gpu_note() -> str:
         return (f"This run used CUDA on {torch.cuda.get_device_name(0)} (the notebooks pick it automatically); "
                 "the times above are for that machine.")
     return ("This run had no GPU. The notebooks pick CUDA automatically when torch sees one, through "
-            "`aelib.training.choose_device`; no CUDA run has been recorded in this table yet.")
+            "`aelib.training.choose_device`; a run on a CUDA GPU is recorded in "
+            "[BENCHMARKS-cuda.md](BENCHMARKS-cuda.md).")
 
 
 def _ok(value, target):
@@ -277,6 +289,36 @@ def table(results: list[dict], load_ms: float, extra: list[str] | None = None) -
     if extra:
         lines += [""] + extra
     return "\n".join(lines) + "\n"
+
+
+def browser_section(results: list[dict], browser_results: list[dict]) -> list[str]:
+    """Markdown: every widget's latency end to end in Chromium (:mod:`aelib.browser`) beside the kernel-side
+    time of its first draws (:func:`run_notebook`'s ``widgets``, matched by CSS class)."""
+    from .browser import latency_rows
+    kernel = {(r["notebook"], w.get("css")): w for r in results for w in r["widgets"]}
+    lines = ["## Widget latency in the browser (end to end)", "",
+             "What the audience sees: JupyterLab in headless Chromium, presentation mode, 1280x720, measured by "
+             "`aelib.browser` in the same run. From the key press on a slider (or a new dropdown choice) until the "
+             "picture has changed and two animation frames have passed. A slider steps towards one end and back, "
+             "so values come back, as when a lecturer goes back and forth; *quick*: the next key press 0.15 s "
+             "after the picture, *paced*: 1.5 s after (the lecturer talks). A figure widget keeps its pictures and, "
+             "while the kernel is idle, draws the next step of the control just moved: the kernel-side column is "
+             "the cost of a first draw (kept pictures cleared), which a move pays when nothing was ready. Targets "
+             f"end to end: image widgets under {TARGET_E2E_IMAGE_MS} ms, figure redraws under "
+             f"{TARGET_E2E_FIGURE_MS} ms.", "",
+             "| notebook | widget | kind | first draw, kernel-side (ms) | end to end, quick (ms) | "
+             "end to end, paced (ms) | slowest move (ms) | target |",
+             "|---|---|---|---:|---:|---:|---:|---|"]
+    for row in latency_rows(browser_results):
+        k = kernel.get((row["notebook"], row["css"]), {})
+        figure = bool(k.get("figure"))
+        target = TARGET_E2E_FIGURE_MS if figure else TARGET_E2E_IMAGE_MS
+        worst = max(row["median_ms"], row["paced_ms"] or 0)
+        kernel_ms = f"{k['ms']:.0f}" if k else ""
+        paced = f"{row['paced_ms']:.0f}" if row["paced_ms"] is not None else ""
+        lines.append(f"| {row['notebook']} | `{row['css']}` | {k.get('kind', '')} | {kernel_ms} | "
+                     f"{row['median_ms']:.0f} | {paced} | {row['max_ms']:.0f} | < {target} ms: {_ok(worst, target)} |")
+    return lines
 
 
 def _threads_note() -> str:
@@ -347,6 +389,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("only", nargs="*", help="notebook name prefixes to run (default: all)")
     parser.add_argument("--output", default=None, help="the report to write (default: BENCHMARKS.md beside notebooks/)")
+    parser.add_argument("--browser", action="store_true",
+                        help="also present every notebook in Chromium and time its widgets end to end "
+                             "(aelib.browser; needs Playwright and Chromium)")
     parser.add_argument("--together", default="09", metavar="PREFIX",
                         help="the notebook to run by 2 and 4 kernels at once (default 09; 'none' to skip)")
     args = parser.parse_args(argv)
@@ -368,6 +413,13 @@ def main(argv=None) -> int:
         print(f"  {r['seconds']:.1f} s, {r['peak_mb']:.0f} MB" + (f", ERROR {r['error']}" if r["error"] else ""), flush=True)
         results.append(r)
     sections: list[str] = []
+    if args.browser:
+        from . import browser
+        print("presenting the notebooks in Chromium ...", flush=True)
+        shots = paths[0].parent.parent / ".browser-artifacts"
+        browser_results = browser.run(paths, shots)
+        (shots / "results.json").write_text(json.dumps(browser_results, indent=1))
+        sections += browser_section(results, browser_results) + [""]
     if args.together != "none":
         match = [p for p in notebook_paths() if p.name.startswith(args.together)]
         if not match:

@@ -6,9 +6,37 @@ from __future__ import annotations
 
 import io
 
+import matplotlib
 import numpy as np
 
-DIGIT_COLORS = "tab10"
+# Okabe & Ito's colour-blind-safe palette (its yellow last: it fades on a washed-out projector), then two of
+# Paul Tol's, so that ten digits get ten distinguishable colours; markers repeat the distinction for print.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#882255",
+           "#999933", "#7F7F7F")
+DIGIT_COLORS = PALETTE
+DIGIT_MARKERS = "os^vDP*Xph"
+
+# One figure style for the collection, sized for a projector at 1280x720: text of 12-14 pt on figures drawn
+# 100 dpi (so 17-19 px at full size), lines 2.2 pt wide, the palette above.
+STYLE = {
+    "font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "xtick.labelsize": 12, "ytick.labelsize": 12,
+    "legend.fontsize": 11, "legend.title_fontsize": 12, "figure.titlesize": 15,
+    "lines.linewidth": 2.2, "lines.markersize": 7, "axes.linewidth": 1.1, "patch.linewidth": 1.1,
+    "axes.prop_cycle": matplotlib.cycler(color=PALETTE), "figure.dpi": 100, "savefig.dpi": 100,
+    "legend.framealpha": 0.85, "axes.titlepad": 8,
+}
+
+
+MAX_WIDTH_IN = 11.0      # widest figure aelib draws: 1,100 px at 100 dpi, full size in a projected notebook
+
+
+def use_style() -> None:
+    """Apply :data:`STYLE` to matplotlib (done when ``aelib.plots`` is imported; call again after
+    ``plt.rcdefaults()``)."""
+    matplotlib.rcParams.update(STYLE)
+
+
+use_style()
 
 
 def _as_images(images, image_shape=None) -> np.ndarray:
@@ -71,12 +99,30 @@ def figure_png(fig, dpi=None, tight: bool = True) -> bytes:
     return buf.getvalue()
 
 
+def canvas_png(fig) -> bytes:
+    """PNG bytes of a figure with an Agg canvas, at the figure's own size and dpi, as drawn (no cropping).
+
+    Renders once and encodes the canvas (fast PNG settings): about a quarter cheaper than ``savefig``, which
+    renders the figure again. For widgets that redraw often."""
+    from PIL import Image
+    fig.canvas.draw()
+    rgba = np.asarray(fig.canvas.buffer_rgba())
+    buf = io.BytesIO()
+    Image.fromarray(rgba[..., :3]).save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
 def show_images(images, image_shape=None, ncols: int | None = None, title: str = "", ax=None, scale: float = 0.5):
-    """Show images as one tiled picture (one ``imshow``: fast). Returns the axes."""
+    """Show images as one tiled picture (one ``imshow``: fast). Returns the axes.
+
+    A new figure is at most :data:`MAX_WIDTH_IN` inches wide (1,100 px), so that a class sees it at full size
+    on a 1280-pixel projector; a wider grid is drawn smaller, keeping its proportions."""
     import matplotlib.pyplot as plt
     t = tile(images, image_shape, ncols)
     if ax is None:
-        _, ax = plt.subplots(figsize=(max(2, t.shape[1] * scale / 14), max(1, t.shape[0] * scale / 14)))
+        width, height = t.shape[1] * scale / 14, t.shape[0] * scale / 14
+        shrink = min(1.0, MAX_WIDTH_IN / width)
+        _, ax = plt.subplots(figsize=(max(2, width * shrink), max(1, height * shrink)))
     ax.imshow(t, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
     if title:
@@ -91,7 +137,9 @@ def show_reconstructions(rows: dict, image_shape=None, n: int = 10, title: str =
     """
     import matplotlib.pyplot as plt
     names = list(rows)
-    fig, axes = plt.subplots(len(names), 1, figsize=(n * 0.75, 0.85 * len(names) + 0.3), squeeze=False)
+    shrink = min(1.0, MAX_WIDTH_IN / (n * 0.75))
+    fig, axes = plt.subplots(len(names), 1, figsize=(n * 0.75 * shrink, (0.85 * len(names)) * shrink + 0.3),
+                             squeeze=False)
     for ax, name in zip(axes[:, 0], names):
         ax.imshow(tile(_as_images(rows[name], image_shape)[:n], ncols=n), cmap="gray", vmin=0, vmax=1,
                   interpolation="nearest")
@@ -118,16 +166,31 @@ def latent_scatter(z, labels=None, ax=None, title: str = "", s: float = 4, alpha
         ax.scatter(z[:, 0], z[:, 1], s=s, alpha=alpha)
     else:
         labels = to_numpy(labels)
-        cmap = plt.get_cmap(DIGIT_COLORS)
         for c in np.unique(labels):
             m = labels == c
-            ax.scatter(z[m, 0], z[m, 1], s=s, alpha=alpha, color=cmap(int(c) % 10), label=str(c))
-        ax.legend(markerscale=3, fontsize=7, ncol=2, loc="best", framealpha=0.6)
+            ax.scatter(z[m, 0], z[m, 1], s=s, alpha=alpha, color=DIGIT_COLORS[int(c) % 10],
+                       marker=DIGIT_MARKERS[int(c) % 10], linewidths=0, label=str(c))
+        label_clusters(ax, z, labels)
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
     if title:
         ax.set_title(title)
     return ax
+
+
+def label_clusters(ax, z, labels, fontsize: float | None = None) -> None:
+    """Write each class's label at the median of its codes, in its colour with a white outline.
+
+    ``z (n, 2)``, ``labels (n,)``. Unlike a legend box, the labels name the clusters where they are and cover
+    no points that matter.
+    """
+    import matplotlib.patheffects as pe
+    z, labels = np.asarray(z), np.asarray(labels)
+    for c in np.unique(labels):
+        cx, cy = np.median(z[labels == c], axis=0)
+        ax.text(cx, cy, str(c), color=DIGIT_COLORS[int(c) % 10], fontsize=fontsize or STYLE["font.size"] + 3,
+                fontweight="bold", ha="center", va="center",
+                path_effects=[pe.withStroke(linewidth=3.5, foreground="white")])
 
 
 def loss_curves(histories, ax=None, keys=("loss",), logy: bool = False):
@@ -141,7 +204,7 @@ def loss_curves(histories, ax=None, keys=("loss",), logy: bool = False):
     if not isinstance(histories, dict):
         histories = {"": histories}
     for i, (name, h) in enumerate(histories.items()):
-        color = plt.get_cmap("tab10")(i % 10)
+        color = PALETTE[i % len(PALETTE)]
         for key in keys:
             for split, style in (("train", "-"), ("val", "--")):
                 values = getattr(h, split).get(key)
@@ -153,5 +216,5 @@ def loss_curves(histories, ax=None, keys=("loss",), logy: bool = False):
     if logy:
         ax.set_yscale("log")
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8)
+        ax.legend()
     return ax

@@ -275,7 +275,7 @@ class LivePlot:
         from IPython.display import Image
         from .plots import loss_curves, figure_png
         import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=(5, 2.6), dpi=80)
+        fig, ax = plt.subplots(figsize=(7, 3.2), dpi=100)     # 700x320 px: legible when projected
         loss_curves(history, ax=ax, keys=("loss",))
         ax.set_xlim(0.5, max(epochs, 1) + 0.5)
         ax.set_title(self.title or "training loss")

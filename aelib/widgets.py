@@ -47,7 +47,34 @@ class _Widget:
 
     def _ipython_display_(self):
         from IPython.display import display
+        if getattr(self, "_first_shown", None) is None:
+            self._first_shown = [c.value for c in self.controls]
+            _SHOWN.append(self)
         display(self.widget)
+
+    def reset(self) -> None:
+        """Put the controls back at the values they had when the widget was first displayed (each change runs
+        its callback, so the picture follows). A widget never displayed is left as it is."""
+        for control, value in zip(self.controls, getattr(self, "_first_shown", None) or []):
+            if control.value != value:
+                control.value = value
+
+
+_SHOWN: list = []
+
+
+def reset_shown() -> int:
+    """Put every widget displayed so far in this kernel back as it was first shown; return how many moved.
+
+    A notebook's Checks cell moves sliders to test the callbacks; calling this at its end means that after
+    "Run all" a class sees each widget at its default, not where the checks left it.
+    """
+    moved = 0
+    for w in _SHOWN:
+        before = [c.value for c in w.controls]
+        w.reset()
+        moved += before != [c.value for c in w.controls]
+    return moved
 
 
 class LatentExplorer(_Widget):
@@ -69,7 +96,7 @@ class LatentExplorer(_Widget):
     """
 
     def __init__(self, decode, codes=None, labels=None, image_shape=(28, 28), extent=None, start=None,
-                 title: str = "latent space", map_pixels: int = 300, scale: int = 6):
+                 title: str = "latent space", map_pixels: int = 380, scale: int = 7):
         widgets = _ipw()
         from .training import apply, to_numpy
         self._decode_fn = decode
@@ -133,15 +160,12 @@ class LatentExplorer(_Widget):
         dpi = 100
         fig = Figure(figsize=(pixels / dpi, pixels / dpi), dpi=dpi)
         FigureCanvasAgg(fig)
-        ax = fig.add_axes((0.14, 0.12, 0.83, 0.8))
+        ax = fig.add_axes((0.21, 0.14, 0.75, 0.77))     # room for tick labels like -15 and z1, z2 at 12-13 pt
         if self.codes is not None:
-            latent_scatter(self.codes, self.labels, ax=ax, s=2, alpha=0.5)
-            if ax.get_legend() is not None:
-                ax.get_legend().set_visible(self.labels is not None)
+            latent_scatter(self.codes, self.labels, ax=ax, s=6, alpha=0.6)
         ax.set_xlim(self.extent[0], self.extent[1])
         ax.set_ylim(self.extent[2], self.extent[3])
-        ax.set_title(title, fontsize=9)
-        ax.tick_params(labelsize=7)
+        ax.set_title(title, fontsize=13)
         fig.canvas.draw()
         rgba = np.asarray(fig.canvas.buffer_rgba()).copy()
         height = rgba.shape[0]
@@ -282,33 +306,51 @@ def _product(axes: dict) -> list:
 
 
 class FigureControls(_Widget):
-    """Controls that redraw one kept matplotlib figure, shown as a PNG (about 50-150 ms a change).
+    """Controls that redraw one kept matplotlib figure, shown as a PNG.
 
     Arguments:
         draw: ``draw(fig, **values)`` draws into the (cleared) figure; it may return an html caption.
-            ``values`` are the controls' current values, by the names given in ``controls``.
+            ``values`` are the controls' current values, by the names given in ``controls``. It must depend
+            on ``values`` alone: pictures are kept and reused (below).
         controls: ``{name: ipywidget}`` e.g. ``{"beta": FloatSlider(...)}``.
         figsize: inches; dpi: resolution of the PNG.
         css: an extra CSS class for the widget (for browser tests).
+        prefetch: after a move, draw the pictures one step further either side of the control just moved
+            (a slider's next values, a dropdown's neighbouring choices) while the kernel is idle, so that the
+            next move shows a ready picture. Only inside a running kernel; off for ``False``.
 
-    Attributes after each change: ``values``, ``png``, ``caption``; ``fig`` is the kept figure.
+    A redraw costs 100-400 ms on a slow laptop (building the axes, rendering, PNG encoding). Each picture is
+    kept (up to ``cache_size``, oldest dropped first), so values seen before come back in about a millisecond,
+    and the prefetch makes the usual move, one step at a time, just as fast once the kernel has had a moment.
+
+    Attributes after each change: ``values``, ``png``, ``caption``, ``cached`` (whether the picture was
+    ready); ``fig`` is the kept figure.
     """
 
     redraws_figure = True
+    cache_size = 64
+    prefetch_delay = 0.05   # seconds of quiet after a change before the neighbours are drawn
 
-    def __init__(self, draw, controls: dict, figsize=(8, 3), dpi: int = 80, css: str = ""):
+    def __init__(self, draw, controls: dict, figsize=(8, 3), dpi: int = 80, css: str = "",
+                 prefetch: bool = True):
         widgets = _ipw()
+        from collections import OrderedDict
+
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         if not controls:
             raise ValueError("FigureControls needs at least one control")
         self._draw, self._controls, self.dpi = draw, dict(controls), dpi
+        self.prefetch = prefetch
+        self._cache: OrderedDict = OrderedDict()
+        self._pending = None
+        self._last_moved = None
         self.fig = Figure(figsize=figsize, dpi=dpi)
         FigureCanvasAgg(self.fig)
         self.image = widgets.Image(format="png")
         self.html = widgets.HTML()
-        for c in self._controls.values():
-            c.observe(lambda change: self._guarded(self.update), names="value")
+        for name, c in self._controls.items():
+            c.observe(lambda change, name=name: self._changed(name), names="value")
         self.widget = widgets.VBox([widgets.HBox(list(self._controls.values())), self.image, self.html])
         self.widget.add_class("aelib-figure-controls")
         if css:
@@ -320,15 +362,91 @@ class FigureControls(_Widget):
         """The controls a reader moves (for tests and the benchmark)."""
         return list(self._controls.values())
 
-    def update(self) -> None:
-        """Redraw the figure for the controls' current values."""
-        from .plots import figure_png
-        self.values = {k: c.value for k, c in self._controls.items()}
+    @staticmethod
+    def _key(values: dict) -> tuple:
+        return tuple((k, round(v, 9) if isinstance(v, float) else v) for k, v in values.items())
+
+    def _render(self, values: dict) -> tuple:
+        from .plots import canvas_png
         self.fig.clear()
-        self.caption = self._draw(self.fig, **self.values) or ""
-        self.png = figure_png(self.fig, dpi=self.dpi, tight=False)   # the draw function lays the figure out
+        caption = self._draw(self.fig, **values) or ""
+        return canvas_png(self.fig), caption      # the draw function lays the figure out
+
+    def _picture(self, values: dict) -> tuple:
+        key = self._key(values)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key], True
+        picture = self._render(values)
+        self._cache[key] = picture
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return picture, False
+
+    def cache_clear(self) -> None:
+        """Forget the kept pictures (the benchmark times first draws)."""
+        self._cache.clear()
+
+    def _changed(self, name: str) -> None:
+        self._last_moved = name
+        self._guarded(self.update)
+
+    def update(self) -> None:
+        """Show the picture for the controls' current values (drawn now, or kept from before)."""
+        self.values = {k: c.value for k, c in self._controls.items()}
+        (self.png, self.caption), self.cached = self._picture(self.values)
         self.image.value = self.png
         self.html.value = self.caption
+        self._schedule_prefetch()
+
+    def neighbours(self) -> list[dict]:
+        """The values one move of the last-moved control away from the current ones (its likely next move;
+        none before any control has moved)."""
+        if self._last_moved not in self._controls:
+            return []
+        return [{**self.values, self._last_moved: v} for v in _steps(self._controls[self._last_moved])]
+
+    def _schedule_prefetch(self) -> None:
+        if not self.prefetch:
+            return
+        import asyncio
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:              # not inside a running kernel (tests, scripts): nothing to do
+            return
+        if self._pending is not None:
+            self._pending.cancel()
+        todo = [v for v in self.neighbours() if self._key(v) not in self._cache]
+
+        def step():
+            self._pending = None
+            while todo and self._key(todo[0]) in self._cache:
+                todo.pop(0)
+            if not todo:
+                return
+            try:
+                self._picture(todo.pop(0))
+            except Exception:             # a neighbour that cannot be drawn is simply not kept
+                return
+            self._pending = loop.call_later(0.0, step)
+        self._pending = loop.call_later(self.prefetch_delay, step)
+
+
+def _steps(control) -> list:
+    """The values one step either side of a control's current value (sliders and dropdowns)."""
+    options = getattr(control, "options", None)
+    if options is not None:
+        labels = [o[1] if isinstance(o, tuple) else o for o in options]
+        i = getattr(control, "index", None)
+        if i is None:
+            return []
+        return [labels[j] for j in (i + 1, i - 1) if 0 <= j < len(labels)]
+    step = getattr(control, "step", None)
+    lo, hi = getattr(control, "min", None), getattr(control, "max", None)
+    if step is None or lo is None or isinstance(control.value, bool):
+        return []
+    v = control.value
+    return [type(v)(w) for w in (v + step, v - step) if lo <= w <= hi]
 
 
 class DenoisingExplorer(_Widget):
@@ -505,6 +623,8 @@ def benchmark_widgets(namespace: dict) -> list[dict]:
         if name.startswith("_") or isinstance(obj, type) or not hasattr(obj, "controls") or not hasattr(obj, "widget"):
             continue
         times = []
+        if hasattr(obj, "cache_clear"):
+            obj.cache_clear()                       # first draws, not pictures kept from before
         for control in obj.controls:
             attr = "index" if hasattr(control, "index") and hasattr(control, "options") else "value"
             original = getattr(control, attr)
@@ -516,6 +636,8 @@ def benchmark_widgets(namespace: dict) -> list[dict]:
                 times.append((time.perf_counter() - t0) * 1000)
             setattr(control, attr, original)
         if times:
+            classes = [c for c in getattr(obj.widget, "_dom_classes", ()) if c.startswith("aelib-")]
             results.append(dict(name=name, kind=type(obj).__name__, ms=float(np.median(times)), moves=len(times),
-                                figure=bool(getattr(obj, "redraws_figure", False))))
+                                figure=bool(getattr(obj, "redraws_figure", False)),
+                                css=classes[-1] if classes else ""))
     return results

@@ -38,7 +38,7 @@ def test_run_notebook_reports_errors(tmp_path):
     path = tmp_path / "e.ipynb"
     nbformat.write(nb, path)
     r = bench.run_notebook(path, timeout=120)
-    assert r["error"] is not None and "CellExecutionError" in r["error"]
+    assert r["error"] == "AssertionError: boom"          # the cell's own exception, not nbclient's wrapper
 
 
 def test_peak_memory_units_on_linux_macos_and_windows(monkeypatch):
@@ -101,3 +101,24 @@ def test_run_together_starts_kernels_at_once(tmp_path):
     assert len(rs) == 2 and all(r["error"] is None for r in rs)
     starts = sorted(r["started"] for r in rs)
     assert starts[0] >= t + 7.9 and starts[1] - starts[0] < 1.0      # both began at the agreed moment
+
+
+def test_a_failed_notebook_is_reported_by_its_cells_exception():
+    from nbclient.exceptions import CellExecutionError
+    err = CellExecutionError("An error occurred while executing the following cell:\n...", "RuntimeError",
+                             "Expected all tensors to be on the same device\nmore")
+    assert bench._error_line(err) == "RuntimeError: Expected all tensors to be on the same device"
+    assert bench._error_line(ValueError("bad\nvalue")) == "ValueError: bad"
+
+
+def test_browser_section_puts_end_to_end_latency_beside_the_kernel_side_time():
+    results = [{"notebook": "04.ipynb", "widgets": [dict(name="ex", kind="FigureControls", ms=180.0, moves=6,
+                                                        figure=True, css="aelib-ex")]}]
+    browser_results = [{"notebook": "04.ipynb", "widgets": [
+        {"css": "aelib-ex", "ms": [60.0, 70.0, 300.0], "paced_ms": [55.0, 65.0]},
+        {"css": "aelib-img", "ms": [120.0, 130.0], "paced_ms": []}]}]
+    lines = bench.browser_section(results, browser_results)
+    row = next(line for line in lines if "`aelib-ex`" in line)
+    assert "| FigureControls | 180 | 70 | 60 | 300 | < 250 ms: yes |" in row
+    row = next(line for line in lines if "`aelib-img`" in line)
+    assert "< 100 ms: **no**" in row                    # an image widget is held to 100 ms

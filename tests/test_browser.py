@@ -1,86 +1,40 @@
 """Real-browser tests: JupyterLab (and the classic Notebook 7 interface) in headless Chromium.
 
-They start a Jupyter server on 127.0.0.1 with a token, open a notebook, run all cells from the menu, check that no
-cell shows an error and that the widgets render, move a slider and check that the picture changes. Screenshots go
-to ``.browser-artifacts/`` when a test fails. They need Debian's ``chromium`` (``/usr/bin/chromium``) and
+One JupyterLab server (127.0.0.1, a token) and one browser serve them all. Every notebook is presented as a
+lecturer would (Presentation Mode, 1280x720), run, checked for errors and for anything too wide or too small to
+read, and its widgets are moved; the classic interface runs notebook 00; the reading copy is opened from the disk
+with the network blocked. Screenshots go to ``.browser-artifacts/``. They need Debian's ``chromium`` (``/usr/bin/chromium``) and
 Playwright's Python package (never ``playwright install``); without them they are skipped, saying why.
 """
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("AELIB_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / ".browser-artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 pytestmark = pytest.mark.browser
+
+from aelib.browser import CHROMIUM, FLAGS  # noqa: E402
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install -y chromium) "
                 "to run the browser tests", allow_module_level=True)
 playwright = pytest.importorskip("playwright.sync_api", reason="Playwright's Python package is not installed")
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from aelib.browser import (MIN_FIGURE_SCALE, MIN_TEXT_PX, PROJECTOR, check_notebook,  # noqa: E402
+                           lab_server)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A Jupyter server on 127.0.0.1 serving a copy of notebooks/ (JupyterLab saves what it runs), started with
-    this environment's Python."""
-    tmp = tmp_path_factory.mktemp("jupyter")
-    served = tmp / "notebooks"
-    shutil.copytree(ROOT / "notebooks", served, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    port, token = _free_port(), secrets.token_hex(16)
-    settings = tmp / "settings" / "@jupyterlab" / "notebook-extension"
-    settings.mkdir(parents=True)
-    # render every cell (no windowing), so that all outputs are in the page to be checked
-    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
-    (tmp / "settings" / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
-    (tmp / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
-        '{"fetchNews": "false", "checkForUpdates": false}')
-    env = dict(os.environ, JUPYTERLAB_WORKSPACES_DIR=str(tmp / "ws"), JUPYTER_RUNTIME_DIR=str(tmp / "rt"),
-               JUPYTER_CONFIG_DIR=str(tmp / "cfg"), JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"))
-    log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--allow-root", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         "--ServerApp.port_retries=0", f"--ServerApp.token={token}", f"--ServerApp.root_dir={served}"],
-        stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited: {(tmp / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        raise RuntimeError("jupyter lab did not answer within 60 s")
-    yield base, token
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    this environment's Python, its app exposed to the page for commands such as Presentation Mode."""
+    with lab_server(ROOT / "notebooks", tmp_path_factory.mktemp("jupyter")) as (base, token, _):
+        yield base, token
 
 
 @pytest.fixture(scope="module")
@@ -127,44 +81,34 @@ def assert_no_errors(pg):
                                  .all_inner_texts())
 
 
-def move_slider_and_check_image(pg, widget_css, image_css="img", keys=3):
-    """Focus the first slider handle of a widget, press ArrowRight, and wait for its picture to change."""
-    widget = pg.locator(f".{widget_css}").first
-    widget.scroll_into_view_if_needed()
-    image = widget.locator(image_css).last
-    before = image.get_attribute("src")
-    handle = widget.locator(".noUi-handle").first
-    handle.focus()
-    for _ in range(keys):
-        handle.press("ArrowRight")
-    deadline = time.time() + 15
-    while time.time() < deadline:
-        if image.get_attribute("src") != before:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"the picture of .{widget_css} did not change after moving its slider")
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def open_lab(pg, base, token, name):
-    pg.goto(f"{base}/lab/tree/{name}?token={token}&reset", wait_until="domcontentloaded")
-    pg.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    pg.wait_for_selector(".jp-Notebook-ExecutionIndicator, .jp-Toolbar", timeout=60_000)
-    time.sleep(2)   # the kernel connects
-
-
-@pytest.mark.parametrize("name,widget_css,image_css", [
-    ("01_what_an_autoencoder_learns.ipynb", "aelib-latent-explorer", "img.aelib-latent-decoded"),
-    ("05_denoising_autoencoders.ipynb", "aelib-denoising-explorer", "img"),
-    ("06_anomaly_detection.ipynb", "aelib-anomaly-explorer", "img"),
-])
-def test_jupyterlab_runs_the_notebook_and_the_widget_responds(server, page, name, widget_css, image_css):
-    base, token = server
-    open_lab(page, base, token, name)
-    run_all(page)
-    assert_no_errors(page)
-    page.wait_for_selector(f".{widget_css} .noUi-handle", timeout=30_000)
-    assert page.locator(".jupyter-widgets").count() > 0
-    move_slider_and_check_image(page, widget_css, image_css)
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_presented_at_projector_size(server, browser, name):
+    """As a lecturer shows it: JupyterLab's Presentation Mode, left area collapsed, a 1280x720 window. Run all;
+    no error; nothing wider than the window; prose and code at projector size; figures not shrunk below 70 %;
+    every widget's first control moves its picture (keyboard for sliders). Screenshots of every widget are kept
+    in .browser-artifacts/presentation/."""
+    ctx = browser.new_context(viewport=PROJECTOR)
+    page = ctx.new_page()
+    try:
+        result = check_notebook(page, *server, name, shots=ARTIFACTS / "presentation", moves=2)
+    except Exception:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"presentation-{name[:2]}-failed.png"), full_page=True)
+        raise
+    finally:
+        ctx.close()
+    layout = result["layout"]
+    assert not result["errors"], result["errors"]
+    assert not layout["overflow"], layout["overflow"]
+    assert layout["prose_px"] is None or layout["prose_px"] >= MIN_TEXT_PX, layout["prose_px"]
+    assert layout["code_px"] >= MIN_TEXT_PX, layout["code_px"]
+    small = [f for f in layout["figures"] if f["scale"] < MIN_FIGURE_SCALE]
+    assert not small, f"figures shrunk to fit (cell, scale, natural width in px): {small}"
+    for w in result["widgets"]:
+        assert len(w["ms"]) == 2, f"{w['css']}: its picture did not change when its control moved"
 
 
 def test_notebook7_classic_interface(server, page):
@@ -189,3 +133,38 @@ def test_notebook7_classic_interface(server, page):
     while time.time() < deadline and image.get_attribute("src") == before:
         time.sleep(0.2)
     assert image.get_attribute("src") != before, "dragging the slider did not change the picture"
+
+
+def test_reading_copy_works_with_the_network_blocked(browser, reading_copy):
+    """The offline fallback: opened from the disk with every non-file request refused, equations are typeset,
+    the widgets draw their stored first state, and no request leaves the machine."""
+    out, code = reading_copy
+    assert code == 0
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    leaving = []
+
+    def block(route):
+        if not route.request.url.startswith("file://"):
+            leaving.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+    ctx.route("**/*", block)
+    page = ctx.new_page()
+    try:
+        for name, widget in (("09_reparameterisation_trick.html", ".widget-slider"),
+                             ("15_exam_revision.html", ".widget-html-content")):
+            page.goto((out / name).as_uri(), wait_until="load")
+            page.wait_for_selector(widget, timeout=30_000)               # widgets rendered from stored state
+            page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0 && "
+                                   "document.querySelectorAll('.MathJax, .MathJax_Display, .MathJax_CHTML')"
+                                   ".length > 0", timeout=30_000)
+            text = page.inner_text("body")
+            assert "$$" not in text, f"{name}: raw TeX left on the page"
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"offline-{name[:2]}.png"))
+    finally:
+        ctx.close()
+    # (MathJax also probes for its TeX fonts, which jupyter-server-mathjax does not ship: those local requests
+    # fail and it draws with the STIX-Web fonts it has, as configured by aelib.site)
+    assert not leaving, f"requests that would leave the machine: {leaving[:5]}"

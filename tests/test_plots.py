@@ -34,8 +34,35 @@ def test_figures_build():
     fig = plots.show_reconstructions({"in": x, "out": x}, (8, 8), n=6)
     assert len(fig.axes) == 2
     ax = plots.latent_scatter(np.random.randn(50, 2), np.arange(50) % 10)
-    assert ax.get_legend() is not None
+    # the clusters are named where they are (no legend box over the points), in their own colours
+    assert ax.get_legend() is None and sorted(t.get_text() for t in ax.texts) == [str(d) for d in range(10)]
+    assert {t.get_color() for t in ax.texts} == set(plots.PALETTE)
     with pytest.raises(ValueError, match="2-D codes"):
         plots.latent_scatter(np.zeros((5, 3)))
     plots.show_images(x, (8, 8), title="t")
     plt.close("all")
+
+
+def test_one_projector_style_for_every_figure():
+    import matplotlib
+    import matplotlib.pyplot as plt
+    plt.rcdefaults()
+    plots.use_style()
+    rc = matplotlib.rcParams
+    assert rc["font.size"] >= 12 and rc["xtick.labelsize"] >= 12 and rc["legend.fontsize"] >= 11
+    assert rc["lines.linewidth"] >= 2
+    assert [c["color"] for c in rc["axes.prop_cycle"]][:len(plots.PALETTE)] == list(plots.PALETTE)
+    assert len(set(plots.PALETTE)) == 10 and len(set(plots.DIGIT_MARKERS)) == 10
+    # the live loss curve is drawn big enough to read from the back of a room
+    from aelib.training import History, LivePlot
+    from unittest import mock
+    h = History(device="cpu")
+    h.train["loss"] = [3.0, 2.0, 1.5]
+    with mock.patch("IPython.display.display") as disp:
+        live = LivePlot("t")
+        live.update(h, 3, force=True)
+    png = disp.return_value.update.call_args[0][0].data
+    from io import BytesIO
+    from PIL import Image
+    width, height = Image.open(BytesIO(png)).size
+    assert width >= 600 and height >= 280, (width, height)

@@ -85,6 +85,52 @@ def test_figure_controls_redraw_on_change():
         FigureControls(draw, {})
 
 
+def _counting_controls(**kw):
+    import ipywidgets as w
+    from aelib.widgets import FigureControls
+    drawn = []
+
+    def draw(fig, a, kind):
+        drawn.append((a, kind))
+        fig.add_subplot().plot([0, 1], [0, a])
+        return f"{kind}: a={a}"
+    fc = FigureControls(draw, {"a": w.IntSlider(value=1, min=0, max=3),
+                               "kind": w.Dropdown(options=["x", "y", "z"])}, **kw)
+    return fc, drawn
+
+
+def test_figure_controls_keep_pictures_and_know_the_next_moves():
+    fc, drawn = _counting_controls()
+    first = fc.png
+    fc.controls[0].value = 2
+    assert not fc.cached and len(drawn) == 2
+    fc.controls[0].value = 1                        # seen before: the kept picture, no drawing
+    assert fc.cached and fc.png == first and fc.image.value == first and len(drawn) == 2
+    assert fc.neighbours() == [{"a": 2, "kind": "x"}, {"a": 0, "kind": "x"}]   # the slider moved last
+    fc.controls[1].value = "y"                      # now the dropdown: its neighbouring choices
+    assert fc.neighbours() == [{"a": 1, "kind": "z"}, {"a": 1, "kind": "x"}]
+    fc.cache_clear()
+    fc.controls[1].value = "x"
+    assert not fc.cached
+
+
+def test_figure_controls_prefetch_the_next_moves_while_the_kernel_is_idle():
+    import asyncio
+
+    async def session():
+        fc, drawn = _counting_controls()
+        fc.controls[0].value = 2                    # a change handled inside a running event loop
+        await asyncio.sleep(1.0)                    # the kernel is idle: the neighbours get drawn
+        assert {(3, "x"), (1, "x")} <= set(drawn) and (2, "y") not in drawn   # the slider's next values
+        fc.controls[0].value = 3                    # the next step is ready
+        assert fc.cached and fc.caption == "x: a=3"
+        no_prefetch, drawn_too = _counting_controls(prefetch=False)
+        no_prefetch.controls[0].value = 2
+        await asyncio.sleep(0.3)
+        assert drawn_too == [(1, "x"), (2, "x")]
+    asyncio.run(session())
+
+
 def test_image_browser_with_two_axes():
     axes = {"width": [4, 16], "reg": ["none", "l1"]}
     frames = {(w, r): np.full((3, 3), w / 20 + (r == "l1") * 0.1) for w in axes["width"] for r in axes["reg"]}
@@ -139,3 +185,18 @@ def test_interpolation_explorer_paths_and_t():
     assert calls == [1, 5, 1] and np.allclose(w.rows["fade"][-1], 0.5) and np.allclose(w.current["fade"], 0.5)
     with pytest.raises(ValueError, match="at least one path"):
         InterpolationExplorer(imgs, {})
+
+
+def test_reset_shown_puts_displayed_widgets_back_where_the_class_first_saw_them(capsys):
+    from aelib import widgets as aw
+    frames = {i: np.full((4, 4), i / 9) for i in range(10)}
+    shown = ImageBrowser(frames, description="digit")
+    never_shown = ImageBrowser(frames, description="digit")
+    shown.control.value = 3                    # set before display: this is the default the class sees
+    shown._ipython_display_()
+    shown.control.value = 7                    # a Checks cell moves it
+    never_shown.control.value = 5
+    assert aw.reset_shown() == 1
+    assert shown.value == 3 and shown.png == shown._png[3] and shown.image.value == shown.png  # picture follows
+    assert never_shown.control.value == 5
+    assert aw.reset_shown() == 0               # nothing left to move
