@@ -1,7 +1,7 @@
 """A frozen digit classifier: a yardstick for generated images (notebooks 08, 11, 14).
 
-It is a small MLP (784-256-10) trained on the 4,000 training digits of the MNIST split (about 95 %
-test accuracy after a few seconds). Its confidence on a generated image, the largest softmax
+It is a small MLP (784-256-10) trained on the 4,000 training digits of the MNIST split in a few seconds:
+93.3-93.9 % accuracy on the 1,000 test digits over seeds 0, 1 and 2 (about 93.5 %). Its confidence on a generated image, the largest softmax
 probability, measures how much the image looks like *some* digit; the histogram of its labels over
 many samples measures coverage of the ten classes. Like the Inception score (Salimans et al. 2016) it
 is a proxy with known limits: a classifier can be confident on images no person would call a digit.

@@ -9,7 +9,7 @@ def test_classifier_is_accurate_and_confidence_and_entropy_behave():
     split = data.load_split("mnist")
     p = evaluate.probabilities(clf, split.x_test)
     assert p.shape == (1000, 10) and np.allclose(p.sum(1), 1, atol=1e-5)
-    assert (p.argmax(1) == split.y_test).mean() > 0.9
+    assert 0.925 < (p.argmax(1) == split.y_test).mean() < 0.945       # the docstring's "about 93.5 %"
     assert evaluate.confidence(clf, split.x_test).mean() > evaluate.confidence(clf, np.full((50, 784), 0.3)).mean()
     assert evaluate.label_entropy(clf, split.x_test) > 2.2
     assert evaluate.label_entropy(clf, np.repeat(split.x_test[:1], 30, 0)) == 0.0

@@ -97,8 +97,9 @@ def test_declares_quotes_and_answers_its_questions(path):
         assert syllabus.question(qid).home == number, f"{path.name} answers {qid}, whose home is another notebook"
     mds = md_cells(nb)
     assert nb["cells"][0]["cell_type"] == "markdown" and mds[0].startswith("# ")
+    opening = re.sub(r"\n>(?! ?\*\*|\n) ?", " ", mds[0])   # a quote may be wrapped over several "> " lines
     for qid in answers:
-        assert syllabus.quote(qid) in mds[0], f"{path.name}: the first cell must quote {qid} exactly as the syllabus"
+        assert syllabus.quote(qid) in opening, f"{path.name}: the first cell must quote {qid} exactly as the syllabus"
         answer_heading = f"**{qid} ({syllabus.question(qid).marks} marks)."
         assert any(answer_heading in m for m in mds[1:]), f"{path.name}: no exam answer for {qid}"
     for qid in meta.get("mentions", []):
@@ -136,3 +137,31 @@ def test_update_readme_fills_the_section(tmp_path):
     p.write_text("no markers")
     with pytest.raises(ValueError, match="no <!-- map:start -->"):
         syllabus.update_readme(p)
+
+
+CODE_LINE, PROSE_LINE = 100, 120
+
+
+def source(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_lines_fit_a_projected_screen(path):
+    """Code lines of at most 100 characters can be read whole in JupyterLab's presentation mode at 1280x720
+    (the browser test checks that nothing overflows); prose lines stay under 120 characters in the source.
+    Tables and display equations are one line each by necessity and are exempt."""
+    long = []
+    for i, cell in enumerate(load(path)["cells"]):
+        in_display = False
+        for line in source(cell).splitlines():
+            if cell["cell_type"] == "code" and len(line) > CODE_LINE:
+                long.append(f"cell {i} (code, {len(line)} chars): {line[:60]}...")
+            if cell["cell_type"] == "markdown":
+                stripped = line.strip()
+                if stripped.startswith("$$") and not (stripped.endswith("$$") and len(stripped) > 2):
+                    in_display = not in_display
+                exempt = in_display or stripped.startswith(("|", "$$", "<")) or stripped.endswith("$$")
+                if len(line) > PROSE_LINE and not exempt:
+                    long.append(f"cell {i} (markdown, {len(line)} chars): {line[:60]}...")
+    assert not long, "\n".join(long)
