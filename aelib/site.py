@@ -46,15 +46,19 @@ def mathjax_dir() -> Path:
 def copy_assets(out_dir: Path) -> None:
     """Copy MathJax, require.js and the widget renderer into ``out_dir`` (``mathjax/`` and ``assets/``).
 
-    The widget renderer's icon fonts go beside the pages too: it asks for them relative to the page."""
+    The widget renderer's icon fonts also go where it asks for them, relative to the page:
+    ``@jupyter-widgets/`` and ``@jupyter-widgets/html-manager/dist/``."""
     shutil.copytree(mathjax_dir(), out_dir / "mathjax", dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    (out_dir / "assets").mkdir(parents=True, exist_ok=True)
+    fonts = [out_dir / "@jupyter-widgets", out_dir / "@jupyter-widgets" / "html-manager" / "dist"]
+    for folder in [out_dir / "assets"] + fonts:
+        folder.mkdir(parents=True, exist_ok=True)
     for f in ASSETS.iterdir():
         if f.is_file():
             shutil.copy2(f, out_dir / "assets" / f.name)
             if f.suffix == ".woff2":
-                shutil.copy2(f, out_dir / f.name)
+                for folder in fonts:
+                    shutil.copy2(f, folder / f.name)
 
 
 

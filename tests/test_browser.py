@@ -152,13 +152,15 @@ def test_reading_copy_works_with_the_network_blocked(browser, reading_copy):
     ctx.route("**/*", block)
     page = ctx.new_page()
     try:
-        for name, widget in (("09_reparameterisation_trick.html", ".widget-slider"),
-                             ("15_exam_revision.html", ".widget-html-content")):
+        # 09: equations and a figure widget; 15: the revision cards and the mock paper (HTML widgets)
+        for name, widget, equations in (("09_reparameterisation_trick.html", ".widget-slider", True),
+                                        ("15_exam_revision.html", ".widget-htmlmath-content", False)):
             page.goto((out / name).as_uri(), wait_until="load")
-            page.wait_for_selector(widget, timeout=30_000)               # widgets rendered from stored state
-            page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0 && "
-                                   "document.querySelectorAll('.MathJax, .MathJax_Display, .MathJax_CHTML')"
-                                   ".length > 0", timeout=30_000)
+            page.wait_for_selector(widget, timeout=60_000)               # widgets rendered from stored state
+            page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0",
+                                   timeout=60_000)
+            typeset = page.locator(".MathJax, .MathJax_Display, .MathJax_CHTML").count()
+            assert typeset > 0 or not equations, f"{name}: no equation was typeset"
             text = page.inner_text("body")
             assert "$$" not in text, f"{name}: raw TeX left on the page"
             ARTIFACTS.mkdir(exist_ok=True)

@@ -165,3 +165,17 @@ def test_lines_fit_a_projected_screen(path):
                 if len(line) > PROSE_LINE and not exempt:
                     long.append(f"cell {i} (markdown, {len(line)} chars): {line[:60]}...")
     assert not long, "\n".join(long)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_one_exam_answer_per_cell_and_headings_in_markdown(path):
+    """Each exam answer is its own cell (one screen to project and discuss); section headings such as
+    '## Checks' are markdown, not comments inside code."""
+    from aelib.syllabus import _ANSWER_START
+    for i, cell in enumerate(load(path)["cells"]):
+        lines = source(cell).splitlines()
+        if cell["cell_type"] == "markdown":
+            starts = [line[:20] for line in lines if _ANSWER_START.match(line)]
+            assert len(starts) <= 1, f"cell {i} holds {len(starts)} exam answers: {starts}"
+        else:
+            assert not any(line.startswith("# ##") for line in lines), f"cell {i}: a heading inside a code cell"

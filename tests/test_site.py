@@ -23,3 +23,6 @@ def test_reading_copy_loads_its_scripts_from_its_own_folder(reading_copy):
         assert 'src="http' not in page and "src='http" not in page and 'href="http' not in page.split("<body")[0]
     assert (out / "mathjax" / "MathJax.js").exists() and (out / "assets" / "embed-amd.js").exists()
     assert (out / "assets" / "require.js").exists()
+    # the widget renderer's icon fonts, where it asks for them (relative to the page)
+    for folder in (out / "@jupyter-widgets", out / "@jupyter-widgets" / "html-manager" / "dist"):
+        assert len(list(folder.glob("*.woff2"))) == 3
