@@ -85,6 +85,14 @@ class VAE(nn.Module):
         """The decoder mean at the posterior mean: ``sigmoid(decode(mu(x)))``, ``(b, d)``."""
         return self.decode_mean(self.encode(x)[0])
 
+    def posterior_mean(self, x, batch_size: int = 1000) -> np.ndarray:
+        """The mean of q(z|x) for every row of ``x`` (array or tensor ``(n, d)``), as numpy ``(n, k)``.
+
+        Batched, without gradients, on the model's device: the codes one plots, classifies or decodes. It replaces
+        ``training.apply(lambda x: vae.encode(x)[0], x, device=training.model_device(vae))``."""
+        from .training import apply, model_device
+        return apply(lambda b: self.encode(b)[0], x, batch_size=batch_size, device=model_device(self))
+
     def log_likelihood(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """``log p(x|z)`` per image ``(b,)`` in nats, for decoder output ``logits`` ``(b, d)``."""
         return log_likelihood(logits, x, self.likelihood, self.gaussian_var)

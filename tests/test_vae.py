@@ -128,3 +128,17 @@ def test_iwae_loss_trains_and_k1_matches_the_elbo(trained):
     assert m.mu_head.weight.grad is not None and float(out["bound"]) > l1 - 0.5
     with pytest.raises(ValueError, match="at least 1"):
         vae.iwae_loss(0)
+
+
+def test_posterior_mean_is_the_encoders_mean_in_batches_as_numpy():
+    import numpy as np
+    import torch
+    from aelib.vae import VAE
+    torch.manual_seed(0)
+    model = VAE(784, (32,), 3)
+    x = np.random.default_rng(0).random((25, 784), dtype=np.float32)
+    mu = model.posterior_mean(x, batch_size=10)                 # three batches
+    with torch.no_grad():
+        expected = model.encode(torch.from_numpy(x))[0].numpy()
+    assert isinstance(mu, np.ndarray) and mu.shape == (25, 3)
+    assert np.allclose(mu, expected, atol=1e-6)
