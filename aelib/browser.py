@@ -154,8 +154,7 @@ def errors(page) -> list[str]:
     """Error outputs and widget-error messages shown in the page."""
     return page.evaluate("""() => {
         const out = [];
-        for (const el of document.querySelectorAll(
-                '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"], .jp-OutputArea-output'))
+        for (const el of document.querySelectorAll('.jp-OutputArea-output'))
             { const t = el.innerText || '';
               if (t.includes('Traceback') || t.includes('Error displaying widget')) out.push(t.slice(0, 400)); }
         for (const el of document.querySelectorAll('.aelib-widget-error')) out.push(el.innerText.slice(0, 400));
