@@ -259,19 +259,54 @@ def time_control(page, selector: str, moves: int = 8, pause: float = 0.15, timeo
     return out
 
 
+def widgets_without_static_figure(page) -> list[str]:
+    """The aelib widgets (as found by :func:`widget_controls`, which must run first) with no static figure
+    between them and the previous widget: what a reader without a kernel would miss. Returns their css names."""
+    return page.evaluate("""() => { let seen = false; const out = [];
+        for (const el of document.querySelectorAll('.jp-OutputArea-output img, [data-aelib-widget]')) {
+            if (el.matches('[data-aelib-widget]')) {
+                if (!seen) out.push([...el.classList].filter(c => c.startsWith('aelib-')).pop());
+                seen = false;
+            } else if (!el.closest('.jupyter-widgets')) { seen = true; }
+        }
+        return out; }""")
+
+
+def reveals(page, shots: Path | None = None, name: str = "") -> dict:
+    """The ``<details>`` reveals in the rendered markdown (self-check answers, model answers): how many, and
+    whether the first one shows its hidden text once its summary is clicked (and hides it again).
+    Returns ``{"count", "opens"}``; ``opens`` is None when there is none."""
+    items = page.locator(".jp-RenderedMarkdown details")
+    count = items.count()
+    if not count:
+        return {"count": 0, "opens": None}
+    first = items.first
+    first.scroll_into_view_if_needed()
+    hidden = first.locator(":scope > :not(summary)").first
+    closed = not hidden.is_visible()
+    first.locator("summary").click()
+    page.wait_for_timeout(200)
+    opened = hidden.is_visible()
+    if shots is not None:
+        shots.mkdir(parents=True, exist_ok=True)
+        first.screenshot(path=str(shots / f"{name[:2]}-reveal.png"))
+    first.locator("summary").click()
+    return {"count": count, "opens": bool(closed and opened and not hidden.is_visible())}
+
+
 def check_notebook(page, base: str, token: str, name: str, shots: Path | None = None,
                    latency: bool = True, moves: int = 8, paced: float | None = None) -> dict:
     """Open, present, run all and check one notebook; screenshot and time its widgets.
 
-    Returns ``{"notebook", "seconds", "errors", "layout", "widgets": [{"css", "ms": [...], "paced_ms": [...]},
-    ...]}``: ``ms`` for moves 0.15 s apart, ``paced_ms`` (if ``paced``) for moves ``paced`` seconds apart.
+    Returns ``{"notebook", "seconds", "errors", "layout", "reveals", "unillustrated", "widgets": [{"css", "ms": [...],
+    "paced_ms": [...]}, ...]}``: ``ms`` for moves 0.15 s apart, ``paced_ms`` (if ``paced``) for moves ``paced`` seconds apart.
     """
     open_notebook(page, base, token, name)
     present(page)
     seconds = run_all(page)
     page.wait_for_timeout(1500)          # the last outputs and widget views render
     result = {"notebook": name, "seconds": seconds, "errors": errors(page), "layout": layout_report(page),
-              "widgets": []}
+              "reveals": reveals(page, shots, name), "widgets": []}
     for w in widget_controls(page):
         entry = {"css": w["css"], "ms": [], "paced_ms": []}
         loc = page.locator(w["selector"]).first
@@ -284,6 +319,7 @@ def check_notebook(page, base: str, token: str, name: str, shots: Path | None = 
             if paced:
                 entry["paced_ms"] = time_control(page, w["selector"], moves, pause=paced)
         result["widgets"].append(entry)
+    result["unillustrated"] = widgets_without_static_figure(page)
     command(page, "notebook:shutdown-kernel")
     return result
 

@@ -130,6 +130,32 @@ def show_images(images, image_shape=None, ncols: int | None = None, title: str =
     return ax
 
 
+def code_grid(lo, hi, n: int = 12) -> np.ndarray:
+    """An ``n`` x ``n`` grid of 2-D codes over the box ``lo``..``hi`` (each a pair: z1, z2), as ``(n*n, 2)``
+    float32 rows in reading order: z1 grows left to right, z2 falls top to bottom, so that decoding the rows
+    and tiling them ``n`` per row (``show_images(..., ncols=n)``) lays the pictures out like the latent plane."""
+    z1 = np.linspace(lo[0], hi[0], n)
+    z2 = np.linspace(hi[1], lo[1], n)
+    return np.stack(np.meshgrid(z1, z2), -1).reshape(-1, 2).astype(np.float32)
+
+
+def show_figure(draw, figsize=(8, 3), **values) -> str:
+    """Draw ``draw(fig, **values)`` into a new figure and show it, with its caption printed as plain text.
+
+    The static picture above a :class:`aelib.widgets.FigureControls` made from the same ``draw``: it shows the
+    widget's default values, and it is what a reader without a kernel (a saved or exported notebook) sees.
+    Returns the caption (``""`` if ``draw`` returns none); figsize in inches."""
+    import re
+
+    import matplotlib.pyplot as plt
+    fig = plt.figure(figsize=figsize)
+    caption = draw(fig, **values) or ""
+    if caption:
+        print(re.sub(r"<[^>]+>", "", caption))
+    plt.show()
+    return caption
+
+
 def show_reconstructions(rows: dict, image_shape=None, n: int = 10, title: str = ""):
     """Rows of images, one row per entry of ``rows`` (e.g. ``{"input": x, "AE": x_hat}``), first ``n`` each.
 

@@ -4,14 +4,25 @@ The questions live in ``selfchecks.json`` beside this file, keyed by notebook nu
 once and tested once. A question is ``{"prompt", "options", "answer", "explanation"}`` (multiple choice:
 ``answer`` is the index of the right option) or ``{"prompt", "answer", "tolerance", "explanation"}``
 (numeric: right if within ``tolerance`` of ``answer``).
+
+A notebook shows its self-check as a markdown cell written by :func:`markdown`: the questions, and each answer
+behind a ``<details>`` reveal, so it reads the same with or without a kernel (JupyterLab, Notebook 7, VS Code,
+a repository page, the reading copy). ``python -m aelib.revision`` rewrites those cells from this file.
 """
 from __future__ import annotations
 
 import json
+import textwrap
 from functools import lru_cache
 from pathlib import Path
 
 _DATA = Path(__file__).with_name("selfchecks.json")
+LETTERS = "abcdefgh"
+WIDTH = 116  # markdown lines stay readable on a projected screen (tests check 120)
+
+
+def _wrap(text: str, indent: str = "") -> list[str]:
+    return textwrap.wrap(text, WIDTH, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
 
 
 @lru_cache(maxsize=1)
@@ -27,63 +38,25 @@ def questions_for(number: str) -> list[dict]:
     return data[number]
 
 
-def grade(question: dict, response) -> tuple[bool, str]:
-    """``(correct, feedback_html)`` for a response: an option index (multiple choice) or a number."""
-    if response is None or response == "":
-        return False, "Choose or type an answer first."
+def answer_text(question: dict) -> str:
+    """The right answer of one question as a sentence: ``"(b) G ≈ 0.9: ..."`` or ``"about 200 (± 40)"``."""
     if "options" in question:
-        ok = int(response) == int(question["answer"])
-        right = question["options"][question["answer"]]
-        head = "Right." if ok else f"Not quite: the answer is <b>{right}</b>."
-    else:
-        try:
-            value = float(response)
-        except (TypeError, ValueError):
-            return False, "Type a number."
-        ok = abs(value - float(question["answer"])) <= float(question.get("tolerance", 0))
-        head = "Right." if ok else f"Not quite: the answer is about <b>{question['answer']}</b>."
-    return ok, f"{'✔' if ok else '✘'} {head} {question['explanation']}"
+        k = int(question["answer"])
+        return f"({LETTERS[k]}) {question['options'][k]}"
+    return f"about {question['answer']:g} (anything within ± {question['tolerance']:g} counts)"
 
 
-class SelfCheck:
-    """Widgets for a list of questions: each has a control (radio buttons or a number box), a Check button
-    and a feedback line. ``check(i)`` grades question ``i`` (what the button does); ``feedback[i]`` and
-    ``correct[i]`` hold the result."""
-
-    def __init__(self, questions: list[dict], title: str = "Self-check"):
-        import ipywidgets as widgets
-        if not questions:
-            raise ValueError("SelfCheck needs at least one question")
-        self.questions = questions
-        self.inputs, self.outputs, self.buttons = [], [], []
-        self.feedback, self.correct = [""] * len(questions), [None] * len(questions)
-        rows = [widgets.HTMLMath(f"<b>{title}</b>: answer, then press Check.")]
-        for i, q in enumerate(questions):
-            if "options" in q:
-                ctrl = widgets.RadioButtons(options=[(o, k) for k, o in enumerate(q["options"])], value=None,
-                                            layout=widgets.Layout(width="auto"))
-            else:
-                ctrl = widgets.Text(placeholder="a number", layout=widgets.Layout(width="12em"))
-            button = widgets.Button(description="Check", button_style="info")
-            out = widgets.HTMLMath()
-            button.on_click(lambda b, i=i: self.check(i))
-            self.inputs.append(ctrl); self.buttons.append(button); self.outputs.append(out)
-            rows += [widgets.HTMLMath(f"{i + 1}. {q['prompt']}"), ctrl, widgets.HBox([button, out])]
-        self.widget = widgets.VBox(rows)
-        self.widget.add_class("aelib-selfcheck")
-
-    @classmethod
-    def for_notebook(cls, number: str) -> "SelfCheck":
-        """The self-check of notebook ``number``, from ``selfchecks.json``."""
-        return cls(questions_for(number), title=f"Self-check for notebook {number}")
-
-    def check(self, i: int) -> bool:
-        """Grade question ``i`` from its control's current value and show the feedback."""
-        ok, text = grade(self.questions[i], self.inputs[i].value)
-        self.correct[i], self.feedback[i] = ok, text
-        self.outputs[i].value = text
-        return ok
-
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)
+def markdown(number: str) -> str:
+    """Notebook ``number``'s self-check as markdown: each question with its options, then its answer and why
+    inside a ``<details>`` element, closed until the reader opens it."""
+    lines = ["## Self-check",
+             "Answer each question for yourself first (on paper, or in your head); then open its answer."]
+    for i, q in enumerate(questions_for(number), start=1):
+        lines += [""] + _wrap(f"**{i}.** {q['prompt']}")
+        if "options" in q:
+            lines.append("")
+            for k, o in enumerate(q["options"]):
+                lines += _wrap(f"- ({LETTERS[k]}) {o}", indent="  ")
+        lines += ["", f"<details><summary>Answer {i}</summary>", ""]
+        lines += _wrap(f"{answer_text(q)}. {q['explanation']}") + ["", "</details>"]
+    return "\n".join(lines)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import re
 import shutil
 import sys
 import time
@@ -31,6 +32,7 @@ WIDGETS_URL = "assets/embed-amd.js"
 # jupyter-server-mathjax ships MathJax's STIX-Web fonts only (not the TeX fonts MathJax asks for by default)
 MATHJAX_FONTS = ('<script type="text/x-mathjax-config">MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], '
                  'preferredFont: null, webFont: "STIX-Web", imageFont: null}});</script>\n')
+NOTEBOOK_LINK = re.compile(r'href="(\d\d_\w+)\.ipynb')
 
 
 def mathjax_dir() -> Path:
@@ -79,6 +81,8 @@ def build_page(path: Path, out_dir: Path, timeout: int = 600) -> dict:
     mathjax_tag = f'<script src="{MATHJAX_URL}">'
     if mathjax_tag in body:
         body = body.replace(mathjax_tag, MATHJAX_FONTS + mathjax_tag, 1)
+    # links between notebooks point at their pages in the copy
+    body = NOTEBOOK_LINK.sub(r'href="\1.html', body)
     target = out_dir / path.with_suffix(".html").name
     target.write_text(body, encoding="utf-8")
     return {"file": target.name, "seconds": seconds, "errors": errors}

@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / ".browser-artifacts"
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 from aelib.browser import CHROMIUM, FLAGS  # noqa: E402
 
@@ -25,6 +25,7 @@ if not Path(CHROMIUM).exists():
                 "to run the browser tests", allow_module_level=True)
 playwright = pytest.importorskip("playwright.sync_api", reason="Playwright's Python package is not installed")
 
+from aelib import selfcheck, syllabus  # noqa: E402
 from aelib.browser import (MIN_FIGURE_SCALE, MIN_TEXT_PX, PROJECTOR, check_notebook,  # noqa: E402
                            lab_server)
 
@@ -109,6 +110,14 @@ def test_presented_at_projector_size(server, browser, name):
     assert not small, f"figures shrunk to fit (cell, scale, natural width in px): {small}"
     for w in result["widgets"]:
         assert len(w["ms"]) == 2, f"{w['css']}: its picture did not change when its control moved"
+    # notebook 00's promise: a static figure before every widget, for a reader without a kernel
+    assert not result["unillustrated"], f"widgets with no static figure before them: {result['unillustrated']}"
+    # answers behind reveals (self-checks; the revision notebook's model answers), rendered and working in Lab
+    number = name[:2]
+    expected = (len(syllabus.questions()) if number == "15" else
+                0 if number == "00" else len(selfcheck.questions_for(number)))
+    assert result["reveals"]["count"] == expected, result["reveals"]
+    assert result["reveals"]["opens"] in ((None,) if expected == 0 else (True,)), result["reveals"]
 
 
 def test_notebook7_classic_interface(server, page):
@@ -152,7 +161,7 @@ def test_reading_copy_works_with_the_network_blocked(browser, reading_copy):
     ctx.route("**/*", block)
     page = ctx.new_page()
     try:
-        # 09: equations and a figure widget; 15: the revision cards and the mock paper (HTML widgets)
+        # 09: equations and a figure widget; 15: the answers behind reveals and the mock paper (HTML widgets)
         for name, widget, equations in (("09_reparameterisation_trick.html", ".widget-slider", True),
                                         ("15_exam_revision.html", ".widget-htmlmath-content", False)):
             page.goto((out / name).as_uri(), wait_until="load")
@@ -163,6 +172,14 @@ def test_reading_copy_works_with_the_network_blocked(browser, reading_copy):
             assert typeset > 0 or not equations, f"{name}: no equation was typeset"
             text = page.inner_text("body")
             assert "$$" not in text, f"{name}: raw TeX left on the page"
+            if name.startswith("15"):                                    # answers: closed, open on a click
+                answer = page.locator("details").filter(has_text="VAE-4 (5 marks).").first
+                hidden = answer.locator("p").filter(has_text="reparameteris").first
+                assert not hidden.is_visible()
+                answer.locator("summary").click()
+                assert hidden.is_visible()
+                assert answer.locator('a[href="09_reparameterisation_trick.html"]').count() == 1
+                assert page.locator("table").filter(has_text="posterior collapse").count() >= 1
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"offline-{name[:2]}.png"))
     finally:

@@ -66,3 +66,35 @@ def test_one_projector_style_for_every_figure():
     from PIL import Image
     width, height = Image.open(BytesIO(png)).size
     assert width >= 600 and height >= 280, (width, height)
+
+
+def test_code_grid_reads_like_the_latent_plane():
+    g = plots.code_grid((-3, -1), (3, 1), n=4)
+    assert g.shape == (16, 2) and g.dtype == np.float32
+    assert g[0].tolist() == [-3, 1] and g[3].tolist() == [3, 1]        # top row: z2 high, z1 left to right
+    assert g[-1].tolist() == [3, -1] and g[12].tolist() == [-3, -1]    # bottom row: z2 low
+
+
+def test_show_figure_draws_the_defaults_and_prints_the_caption_without_html(capsys):
+    import matplotlib.pyplot as plt
+    seen = {}
+
+    def draw(fig, beta=1.0, name="a"):
+        seen.update(beta=beta, name=name, fig=fig)
+        fig.subplots().plot([0, beta])
+        return f"<b>{name}</b>: β = {beta}"
+
+    shown = []
+    real_show = plt.show
+    plt.show = lambda *a, **k: shown.append(plt.gcf())
+    try:
+        caption = plots.show_figure(draw, figsize=(5, 2), beta=2.0)
+    finally:
+        plt.show = real_show
+    assert caption == "<b>a</b>: β = 2.0" and capsys.readouterr().out == "a: β = 2.0\n"
+    assert seen["beta"] == 2.0 and shown == [seen["fig"]]
+    assert tuple(seen["fig"].get_size_inches()) == (5, 2) and seen["fig"].axes[0].lines
+    plt.close("all")
+    assert plots.show_figure(lambda fig: None) == ""                    # no caption: nothing printed
+    assert capsys.readouterr().out == ""
+    plt.close("all")

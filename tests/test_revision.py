@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from aelib import revision, syllabus
@@ -20,13 +22,39 @@ def test_markdown_keeps_math_for_mathjax():
     assert "<strong>bold</strong>" in html and "$q_\\phi(z\\mid x)$" in html and "$$a_1 * b_2$$" in html
 
 
-def test_answer_card_toggle():
-    card = revision.AnswerCard("VAE-4")
-    assert not card.shown and card.body.value == ""
-    card.toggle.value = True
-    assert card.shown and "reparameteris" in card.body.value and "notebook 09" in card.body.value
-    card.toggle.value = False
-    assert card.body.value == "" and card.toggle.description == "show the model answer"
+def test_revision_notebook_shows_every_answer_without_a_kernel():
+    cells = json.loads(syllabus.notebook("15").path.read_text(encoding="utf-8"))["cells"]
+    keys = [c.get("metadata", {}).get("aelib", {}).get("generated") for c in cells]
+    assert sorted(k for k in keys if k and k.startswith("answer:")) == sorted(f"answer:{q.id}" for q in syllabus.questions())
+    assert "corrections" in keys
+    for c, k in zip(cells, keys):
+        if k:
+            assert c["cell_type"] == "markdown" and not c.get("outputs")
+    text = revision.answer_markdown("VAE-4")
+    question, hidden = text.split("<details><summary>Show the model answer</summary>")
+    assert question.startswith("**VAE-4** (5 marks).") and syllabus.question("VAE-4").question.split()[0] in question
+    assert "reparameteris" in hidden and "(09_reparameterisation_trick.ipynb)" in hidden and hidden.endswith("</details>")
+    table = revision.corrections_markdown().splitlines()
+    assert len(table) == 2 + len(syllabus.corrections()) and all(r.startswith("|") and r.endswith("|") for r in table)
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune     # the reading copy's renderer
+    html = markdown2html_mistune(revision.corrections_markdown())
+    assert html.count("<tr>") == len(table) - 1 and "q(z|x)" in html
+
+
+def test_revision_cli_check_and_rewrite(tmp_path, monkeypatch, capsys):
+    import shutil
+    src = syllabus.notebook("03").path
+    copy = tmp_path / src.name
+    shutil.copy(src, copy)
+    nb = json.loads(copy.read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if c.get("metadata", {}).get("aelib", {}).get("generated"))
+    cell["source"] = ["## Self-check\n", "edited by hand"]
+    copy.write_text(json.dumps(nb), encoding="utf-8")
+    assert revision.stale_cells(copy) == ["selfcheck:03"]
+    monkeypatch.setattr(syllabus, "notebook_paths", lambda: [copy])
+    assert revision.main(["--check"]) == 1 and "stale selfcheck:03" in capsys.readouterr().out
+    assert revision.main([]) == 0
+    assert revision.stale_cells(copy) == [] and revision.main(["--check"]) == 0
 
 
 def test_draw_paper_is_seeded_and_follows_the_pattern():

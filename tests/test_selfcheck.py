@@ -1,12 +1,13 @@
 import json
-from pathlib import Path
+import re
 
 import pytest
 
-from aelib import selfcheck, syllabus
-from aelib.selfcheck import SelfCheck
+from aelib import revision, selfcheck, syllabus
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def _cells(nb):
+    return json.loads(nb.path.read_text(encoding="utf-8"))["cells"]
 
 
 def test_every_topic_notebook_has_a_selfcheck_with_valid_questions():
@@ -18,36 +19,45 @@ def test_every_topic_notebook_has_a_selfcheck_with_valid_questions():
         for q in qs:
             assert q["prompt"] and q["explanation"]
             if "options" in q:
-                assert 0 <= q["answer"] < len(q["options"])
+                assert 0 <= q["answer"] < len(q["options"]) <= len(selfcheck.LETTERS)
             else:
                 assert isinstance(q["answer"], (int, float)) and q["tolerance"] >= 0
-        cells = json.loads(nb.path.read_text(encoding="utf-8"))["cells"]
-        sources = ["".join(c["source"]) for c in cells]
-        at = [i for i, s in enumerate(sources) if f'SelfCheck.for_notebook("{nb.number}")' in s]
-        assert at, f"{nb.file} shows no self-check"
-        answer = max(i for i, s in enumerate(sources) if "## The exam answer" in s)
+        cells = _cells(nb)
+        keys = [c.get("metadata", {}).get("aelib", {}).get("generated") for c in cells]
+        at = [i for i, k in enumerate(keys) if k == f"selfcheck:{nb.number}"]
+        assert len(at) == 1, f"{nb.file} shows no self-check (or more than one)"
+        assert cells[at[0]]["cell_type"] == "markdown"
+        answer = max(i for i, c in enumerate(cells) if "## The exam answer" in "".join(c["source"]))
         assert at[0] > answer, f"{nb.file}: the self-check must follow the exam answer"
 
 
-def test_multiple_choice_right_and_wrong_feedback():
-    q = {"prompt": "p", "options": ["a", "b", "c"], "answer": 1, "explanation": "because."}
-    w = SelfCheck([q, {"prompt": "n", "answer": 58, "tolerance": 5, "explanation": "ratio."}])
-    assert w.check(0) is False and "first" in w.feedback[0]          # nothing chosen yet
-    w.inputs[0].value = 2
-    assert w.check(0) is False and "the answer is <b>b</b>" in w.feedback[0] and "because." in w.feedback[0]
-    w.inputs[0].value = 1
-    w.buttons[0].click()                                             # the button does the same
-    assert w.correct[0] is True and w.outputs[0].value.startswith("✔ Right.")
-    w.inputs[1].value = "60"
-    assert w.check(1) is True
-    w.inputs[1].value = "100"
-    assert w.check(1) is False and "about <b>58</b>" in w.feedback[1]
-    w.inputs[1].value = "lots"
-    assert w.check(1) is False and "Type a number" in w.feedback[1]
+def test_selfcheck_markdown_hides_each_answer_behind_a_reveal():
+    text = selfcheck.markdown("02")
+    qs = selfcheck.questions_for("02")
+    assert text.startswith("## Self-check")
+    blocks = re.findall(r"<details><summary>Answer (\d)</summary>\n\n(.+?)\n\n</details>", text, re.S)
+    assert [int(n) for n, _ in blocks] == list(range(1, len(qs) + 1))
+    for (n, body), q in zip(blocks, qs):
+        assert q["explanation"].split()[0] in body
+        prompt_at, answer_at = text.index(f"**{n}.**"), text.index(f"<summary>Answer {n}<")
+        assert prompt_at < answer_at                     # the question comes first, its answer after
+    numeric = next(q for q in qs if "options" not in q)
+    assert selfcheck.answer_text(numeric) == "about 200 (anything within ± 40 counts)"
+    choice = next(q for q in qs if "options" in q)
+    assert selfcheck.answer_text(choice).startswith(f"({selfcheck.LETTERS[choice['answer']]}) ")
+    # the options are listed in the question, not only in the answer
+    assert "- (a) " in text.split("<details>")[1] or "- (a) " in text
 
 
-def test_unknown_notebook_and_empty():
+def test_generated_cells_match_their_sources():
+    """The self-checks, the revision answers and the corrections table are written by aelib.revision; a
+    notebook edited by hand, or a source changed without rerunning it, is caught here."""
+    stale = {p.name: revision.stale_cells(p) for p in syllabus.notebook_paths()}
+    assert not any(stale.values()), f"run python -m aelib.revision: {stale}"
+
+
+def test_unknown_notebook():
     with pytest.raises(KeyError, match="notebooks with one"):
         selfcheck.questions_for("99")
-    with pytest.raises(ValueError):
-        SelfCheck([])
+    with pytest.raises(KeyError, match="unknown generated cell"):
+        revision.generated("nothing:1")
