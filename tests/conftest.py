@@ -31,3 +31,11 @@ def reading_copy(tmp_path_factory):
     from aelib import site
     out = tmp_path_factory.mktemp("site")
     return out, site.main(["00", "09", "15", "--output", str(out)])
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every notebook cell run by nbval counts as slow: ``pytest -m "not slow"`` is the unit tests alone."""
+    slow = pytest.mark.slow
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(slow)

@@ -1,3 +1,4 @@
+import pytest
 import os
 
 from aelib import bench
@@ -18,6 +19,7 @@ def test_table_formats_results_and_flags_misses():
     assert "cores" in bench.machine() and "## GPU" in text and "GPU" in bench.gpu_note()
 
 
+@pytest.mark.slow
 def test_run_notebook_measures_time_memory_and_widgets(tmp_path):
     import nbformat
     nb = nbformat.v4.new_notebook(cells=[
@@ -32,6 +34,7 @@ def test_run_notebook_measures_time_memory_and_widgets(tmp_path):
     assert [w["name"] for w in r["widgets"]] == ["b"] and r["widgets"][0]["moves"] == 2
 
 
+@pytest.mark.slow
 def test_run_notebook_reports_errors(tmp_path):
     import nbformat
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("assert 1 == 2, 'boom'")])
@@ -56,6 +59,7 @@ def test_peak_memory_units_on_linux_macos_and_windows(monkeypatch):
     assert 10 < bench.peak_memory_mb() < 10_000
 
 
+@pytest.mark.slow
 def test_bench_imports_without_the_resource_module():
     import subprocess
     import sys
@@ -90,6 +94,7 @@ def test_together_and_capacity_sections():
     assert "| n.ipynb | 19.0 | 400 | 2, 12 | 7, 39 | 13, 78 |" in plain
 
 
+@pytest.mark.slow
 def test_run_together_starts_kernels_at_once(tmp_path):
     import nbformat
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time; t = time.time()\nprint(t)")])

@@ -113,6 +113,7 @@ def fake_home(tmp_path, monkeypatch):
     data._WARNED.clear()
 
 
+@pytest.mark.slow
 def test_unwritable_cache_falls_back_to_the_users_folder_says_so_once_and_is_reused(tmp_path, monkeypatch,
                                                                                     fake_home):
     # a cache "folder" that is really a file cannot be written, even by root
@@ -133,6 +134,7 @@ def test_unwritable_cache_falls_back_to_the_users_folder_says_so_once_and_is_reu
         assert np.array_equal(data.load("mnist")[0], x)
 
 
+@pytest.mark.slow
 def test_no_writable_folder_at_all_warns_and_still_loads(tmp_path, monkeypatch, fake_home):
     monkeypatch.setattr(data, "_write_cache", lambda *a: False)
     monkeypatch.setenv("AELIB_CACHE", str(tmp_path / "c"))

@@ -1,8 +1,10 @@
+import pytest
 import numpy as np
 
 from aelib import data, evaluate
 
 
+@pytest.mark.slow
 def test_classifier_is_accurate_and_confidence_and_entropy_behave():
     clf = evaluate.digit_classifier()
     assert evaluate.digit_classifier() is clf                      # trained once per process

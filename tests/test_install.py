@@ -63,6 +63,7 @@ def test_licences_cover_code_and_teaching_text():
     assert "Creative Commons Attribution 4.0 International" in content and len(content) > 15_000
 
 
+@pytest.mark.slow
 def test_a_regular_install_imports_and_finds_the_notebooks_from_their_folder(tmp_path):
     """What `pip install ./repo` gives on Colab or a hub: aelib in site-packages, its JSON data included,
     the notebooks found from the kernel's folder."""

@@ -1,4 +1,8 @@
+import pytest
+
 from aelib import site
+
+pytestmark = pytest.mark.slow     # builds three pages: executes their notebooks
 
 
 def test_reading_copy_builds_pages_with_widget_state_and_an_index(reading_copy):

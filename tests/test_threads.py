@@ -33,12 +33,14 @@ def probe(first, **env):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("first", ["torch", "aelib"])
 def test_one_thread_by_default_whatever_is_imported_first(first):
     got = probe(first)
     assert got == {"torch": 1, "pools": [1]}
 
 
+@pytest.mark.slow
 def test_aelib_threads_overrides_and_auto_leaves_the_default():
     assert probe("torch", AELIB_THREADS="2")["torch"] == 2
     default = probe("torch", AELIB_THREADS="auto")["torch"]
@@ -47,6 +49,7 @@ def test_aelib_threads_overrides_and_auto_leaves_the_default():
         env={k: v for k, v in os.environ.items() if not k.endswith("NUM_THREADS")}).stdout)
 
 
+@pytest.mark.slow
 def test_a_users_omp_num_threads_is_respected():
     assert probe("aelib", OMP_NUM_THREADS="2")["torch"] == 2
 
