@@ -104,7 +104,3 @@ class Autoencoder(nn.Module):
         """Reconstruct: ``(b, d) -> (b, d)``."""
         return self.decode(self.encode(x))
 
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,7 +1,7 @@
 """One training loop for every notebook: progress bar, live loss curve, history, device, seeding.
 
-The loss is always written in the notebook, as a function ``loss_fn(model, batch)`` that returns a
-scalar tensor, or a dict of scalar tensors with a ``"loss"`` entry (the one minimised; the others,
+The loss is a function ``loss_fn(model, batch)``, written in the chapter that teaches it (or taken from
+:mod:`aelib.vae` once a chapter has checked it against its own), that returns a scalar tensor, or a dict of scalar tensors with a ``"loss"`` entry (the one minimised; the others,
 e.g. ``"recon"`` and ``"kl"``, are logged). ``batch`` is a tensor ``(b, d)`` of inputs, or the tuple
 ``(x, y)`` when labels are passed to :func:`fit`.
 
@@ -244,11 +244,6 @@ class History:
     seconds: float = 0.0
     device: str = "cpu"
     epochs: int = 0
-
-    def last(self, key: str = "loss", split: str = "val") -> float:
-        """The final value of ``key`` on ``split`` ("val" falls back to "train" when there was none)."""
-        d = self.val if (split == "val" and self.val) else self.train
-        return d[key][-1]
 
     def __repr__(self) -> str:
         parts = [f"{k}={v[-1]:.4g}" for k, v in self.train.items()]

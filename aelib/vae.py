@@ -5,8 +5,9 @@ Model: prior ``p(z) = N(0, I)``; decoder ``p_theta(x|z)`` = independent Bernoull
 encoder ``q_phi(z|x) = N(mu(x), diag exp(logvar(x)))``. All losses are **per image, in nats**
 (summed over pixels and latent dimensions, averaged over the batch).
 
-Notebook 09 writes the reparameterisation trick and the KL term out by hand and checks them against
-this module.
+Notebook 08 writes the negative ELBO (with the closed-form KL term) and a training step by hand and checks
+the step against :func:`train_vae`; notebook 09 writes the reparameterisation trick; notebook 11 writes the
+sampler and slerp and checks them against :func:`sample` and :func:`interpolate`.
 """
 from __future__ import annotations
 

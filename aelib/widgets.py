@@ -153,7 +153,6 @@ class LatentExplorer(_Widget):
         self.update()
 
     def _draw_map(self, title, pixels):
-        import matplotlib
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         from .plots import latent_scatter
@@ -174,7 +173,6 @@ class LatentExplorer(_Widget):
         def to_pixel(x, y):
             px, py = trans.transform((x, y))
             return int(round(px)), int(round(height - py))
-        del matplotlib
         return rgba, to_pixel
 
     def _marker(self, z):

@@ -1,3 +1,5 @@
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -57,12 +59,15 @@ def test_benchmark_widgets_times_every_control_and_restores_it():
     from aelib.widgets import benchmark_widgets
     frames = {k: np.full((4, 4), k / 10) for k in (2, 4, 8)}
     b = ImageBrowser(frames)
-    w = LatentExplorer(lambda z: np.zeros((len(z), 64)), image_shape=(8, 8))
+    def slow_decoder(z):                      # 5 ms per decode: the timings must see it
+        time.sleep(0.005)
+        return np.zeros((len(z), 64))
+    w = LatentExplorer(slow_decoder, image_shape=(8, 8))
     before = (b.value, w.z)
     res = {r["name"]: r for r in benchmark_widgets({"b": b, "w": w, "other": 3, "ImageBrowser": ImageBrowser})}
     assert set(res) == {"b", "w"}
     assert res["b"]["moves"] == 2 and res["w"]["moves"] >= 16 and res["w"]["kind"] == "LatentExplorer"
-    assert all(r["ms"] >= 0 for r in res.values())
+    assert res["w"]["ms"] >= 5 and 0 < res["b"]["ms"] < res["w"]["ms"], res
     assert (b.value, w.z) == before
 
 
