@@ -43,9 +43,9 @@ def answer_markdown(qid: str) -> str:
     measured evidence. Readable with or without a kernel."""
     q = syllabus.question(qid)
     nb = syllabus.notebook(q.home)
-    lines = selfcheck._wrap(f"**{q.id}** ({q.marks} marks). {q.question}")
+    lines = selfcheck.wrap(f"**{q.id}** ({q.marks} marks). {q.question}")
     lines += ["", "<details><summary>Show the model answer</summary>", "", syllabus.exam_answer(qid), ""]
-    lines += selfcheck._wrap(f"*Demonstrated in [notebook {nb.number}: {nb.title}]({nb.file}). "
+    lines += selfcheck.wrap(f"*Demonstrated in [notebook {nb.number}: {nb.title}]({nb.file}). "
                              f"Evidence: {q.evidence}.*")
     return "\n".join(lines + ["", "</details>"])
 

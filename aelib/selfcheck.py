@@ -21,7 +21,8 @@ LETTERS = "abcdefgh"
 WIDTH = 116  # markdown lines stay readable on a projected screen (tests check 120)
 
 
-def _wrap(text: str, indent: str = "") -> list[str]:
+def wrap(text: str, indent: str = "") -> list[str]:
+    """``text`` as markdown lines of at most :data:`WIDTH` characters (continuation lines indented by ``indent``)."""
     return textwrap.wrap(text, WIDTH, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
 
 
@@ -52,11 +53,11 @@ def markdown(number: str) -> str:
     lines = ["## Self-check",
              "Answer each question for yourself first (on paper, or in your head); then open its answer."]
     for i, q in enumerate(questions_for(number), start=1):
-        lines += [""] + _wrap(f"**{i}.** {q['prompt']}")
+        lines += [""] + wrap(f"**{i}.** {q['prompt']}")
         if "options" in q:
             lines.append("")
             for k, o in enumerate(q["options"]):
-                lines += _wrap(f"- ({LETTERS[k]}) {o}", indent="  ")
+                lines += wrap(f"- ({LETTERS[k]}) {o}", indent="  ")
         lines += ["", f"<details><summary>Answer {i}</summary>", ""]
-        lines += _wrap(f"{answer_text(q)}. {q['explanation']}") + ["", "</details>"]
+        lines += wrap(f"{answer_text(q)}. {q['explanation']}") + ["", "</details>"]
     return "\n".join(lines)

@@ -45,8 +45,10 @@ def test_selfcheck_markdown_hides_each_answer_behind_a_reveal():
     assert selfcheck.answer_text(numeric) == "about 200 (anything within ± 40 counts)"
     choice = next(q for q in qs if "options" in q)
     assert selfcheck.answer_text(choice).startswith(f"({selfcheck.LETTERS[choice['answer']]}) ")
-    # the options are listed in the question, not only in the answer
-    assert "- (a) " in text.split("<details>")[1] or "- (a) " in text
+    # each question's options are listed between its prompt and its (hidden) answer
+    for n, q in enumerate(qs, start=1):
+        between = text[text.index(f"**{n}.**"):text.index(f"<summary>Answer {n}<")]
+        assert ("- (a) " in between) == ("options" in q), (n, between)
 
 
 def test_generated_cells_match_their_sources():
