@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 DATASETS = ("mnist", "digits")
 IMAGE_SHAPES = {"mnist": (28, 28), "digits": (8, 8)}
@@ -277,7 +278,6 @@ def gaussian_noise(x, sigma: float, seed=None, clip: bool = True):
     if isinstance(x, np.ndarray):
         out = x + sigma * np.random.default_rng(seed).standard_normal(x.shape).astype(x.dtype)
         return np.clip(out, 0, 1) if clip else out
-    import torch
     g = None if seed is None else torch.Generator(device=x.device).manual_seed(seed)
     out = x + sigma * torch.randn(x.shape, generator=g, device=x.device, dtype=x.dtype)
     return out.clamp(0, 1) if clip else out
@@ -289,7 +289,6 @@ def masking_noise(x, fraction: float, seed=None):
     if isinstance(x, np.ndarray):
         keep = np.random.default_rng(seed).random(x.shape) >= fraction
         return x * keep.astype(x.dtype)
-    import torch
     g = None if seed is None else torch.Generator(device=x.device).manual_seed(seed)
     return x * (torch.rand(x.shape, generator=g, device=x.device) >= fraction).to(x.dtype)
 
@@ -302,7 +301,6 @@ def salt_and_pepper(x, fraction: float, seed=None):
         hit = rng.random(x.shape) < fraction
         salt = (rng.random(x.shape) < 0.5).astype(x.dtype)
         return np.where(hit, salt, x)
-    import torch
     g = None if seed is None else torch.Generator(device=x.device).manual_seed(seed)
     hit = torch.rand(x.shape, generator=g, device=x.device) < fraction
     salt = (torch.rand(x.shape, generator=g, device=x.device) < 0.5).to(x.dtype)

@@ -7,6 +7,7 @@ computations, circles random variables (shaded: observed); red arrows are where 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from .plots import PALETTE
@@ -228,7 +229,6 @@ def interpolation_paths(ax=None, angle_deg: float = 90.0):
     (radius about √k in k dimensions): the straight line cuts through the low-norm interior (at its middle the
     norm is cos(θ/2) of the shell's), the great-circle path (slerp) stays on the shell. Two random codes in many
     dimensions are nearly orthogonal, hence the default angle θ of 90 degrees. Returns the figure."""
-    import numpy as np
     ax = _canvas(ax, (6, 5.6), (-1.6, 1.6), (-1.3, 1.55),
                  "two codes on the shell where $\\mathcal{N}(0,I)$ puts its samples")
     t = np.linspace(0, 2 * np.pi, 400)

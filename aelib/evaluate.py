@@ -12,13 +12,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import data, training
+from .runtime import batched_numpy, model_device
+
 _CACHE: dict = {}
 
 
 def digit_classifier(seed: int = 0, epochs: int = 10) -> nn.Module:
     """The frozen classifier, trained once per process and seed (about 2 s). Input ``(b, 784)`` in [0, 1],
     output logits ``(b, 10)``; in eval mode, on the default device."""
-    from . import data, training
     key = (seed, epochs)
     if key in _CACHE:
         return _CACHE[key]
@@ -41,8 +43,7 @@ def digit_classifier(seed: int = 0, epochs: int = 10) -> nn.Module:
 
 def probabilities(clf: nn.Module, images) -> np.ndarray:
     """Class probabilities ``(n, 10)`` for images ``(n, 784)``."""
-    from .training import apply
-    return apply(lambda x: torch.softmax(clf(x), -1), images, device=next(clf.parameters()).device)
+    return batched_numpy(lambda x: torch.softmax(clf(x), -1), images, device=model_device(clf))
 
 
 def confidence(clf: nn.Module, images) -> np.ndarray:

@@ -4,8 +4,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import torch
 
-from .training import apply
+from .runtime import batched_numpy
 
 
 def _rows(x, name: str = "x") -> np.ndarray:
@@ -17,9 +18,8 @@ def _rows(x, name: str = "x") -> np.ndarray:
 
 
 def _reconstruct(model_or_fn, x):
-    import torch
     if isinstance(model_or_fn, torch.nn.Module) or isinstance(getattr(model_or_fn, "__self__", None), torch.nn.Module):
-        return apply(model_or_fn, x)
+        return batched_numpy(model_or_fn, x)
     return np.asarray(model_or_fn(x))
 
 

@@ -5,9 +5,17 @@ Images are rows ``(n, h*w)`` or arrays ``(n, h, w)`` with values in [0, 1].
 from __future__ import annotations
 
 import io
+import re
+import time
 
 import matplotlib
+import matplotlib.patheffects as pe
+import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import HTML, Image, display
+from PIL import Image as PILImage
+
+from .runtime import to_numpy
 
 # Okabe & Ito's colour-blind-safe palette (its yellow last: it fades on a washed-out projector), then two of
 # Paul Tol's, so that ten digits get ten distinguishable colours; markers repeat the distinction for print.
@@ -40,7 +48,6 @@ use_style()
 
 
 def _as_images(images, image_shape=None) -> np.ndarray:
-    from .training import to_numpy
     x = to_numpy(images).astype(np.float32, copy=False)
     if x.ndim == 3:
         return x
@@ -78,13 +85,12 @@ def tile(images, image_shape=None, ncols: int | None = None, pad: int = 1, pad_v
 
 def array_png(img: np.ndarray, scale: int = 4) -> bytes:
     """PNG bytes of a 2-D array in [0, 1] (grey) or an RGB(A) uint8 array, upscaled ``scale``x, nearest."""
-    from PIL import Image
     a = np.asarray(img)
     if a.dtype != np.uint8:
         a = (np.clip(a, 0, 1) * 255).round().astype(np.uint8)
-    pil = Image.fromarray(a)
+    pil = PILImage.fromarray(a)
     if scale != 1:
-        pil = pil.resize((pil.width * scale, pil.height * scale), Image.NEAREST)
+        pil = pil.resize((pil.width * scale, pil.height * scale), PILImage.NEAREST)
     buf = io.BytesIO()
     pil.save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
@@ -99,16 +105,27 @@ def figure_png(fig, dpi=None, tight: bool = True) -> bytes:
     return buf.getvalue()
 
 
+def fixed_margins(fig, wspace: float = 0.3, left: float = 0.07, right: float = 0.985, bottom: float = 0.16,
+                  top: float = 0.88) -> None:
+    """Lay out a row of panels with fixed margins (fractions of the figure) instead of ``tight_layout``.
+
+    A figure widget redraws on every slider move, and ``tight_layout`` measures every label first (an extra
+    layout pass, tens of ms); these margins leave room for 12-13 pt tick labels, an axis label below and a
+    title above each panel on figures 3-4 inches high. ``wspace``: the gap between panels, as a fraction of
+    a panel's width.
+    """
+    fig.subplots_adjust(left=left, right=right, bottom=bottom, top=top, wspace=wspace)
+
+
 def canvas_png(fig) -> bytes:
     """PNG bytes of a figure with an Agg canvas, at the figure's own size and dpi, as drawn (no cropping).
 
     Renders once and encodes the canvas (fast PNG settings): about a quarter cheaper than ``savefig``, which
     renders the figure again. For widgets that redraw often."""
-    from PIL import Image
     fig.canvas.draw()
     rgba = np.asarray(fig.canvas.buffer_rgba())
     buf = io.BytesIO()
-    Image.fromarray(rgba[..., :3]).save(buf, format="PNG", compress_level=1)
+    PILImage.fromarray(rgba[..., :3]).save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
 
 
@@ -117,7 +134,6 @@ def show_images(images, image_shape=None, ncols: int | None = None, title: str =
 
     A new figure is at most :data:`MAX_WIDTH_IN` inches wide (1,100 px), so that a class sees it at full size
     on a 1280-pixel projector; a wider grid is drawn smaller, keeping its proportions."""
-    import matplotlib.pyplot as plt
     t = tile(images, image_shape, ncols)
     if ax is None:
         width, height = t.shape[1] * scale / 14, t.shape[0] * scale / 14
@@ -145,9 +161,7 @@ def show_figure(draw, figsize=(8, 3), **values) -> str:
     The static picture above a :class:`aelib.widgets.FigureControls` made from the same ``draw``: it shows the
     widget's default values, and it is what a reader without a kernel (a saved or exported notebook) sees.
     Returns the caption (``""`` if ``draw`` returns none); figsize in inches."""
-    import re
 
-    import matplotlib.pyplot as plt
     fig = plt.figure(figsize=figsize)
     caption = draw(fig, **values) or ""
     if caption:
@@ -161,7 +175,6 @@ def show_reconstructions(rows: dict, image_shape=None, n: int = 10, title: str =
 
     Returns the figure; each row is labelled on the left.
     """
-    import matplotlib.pyplot as plt
     names = list(rows)
     shrink = min(1.0, MAX_WIDTH_IN / (n * 0.75))
     fig, axes = plt.subplots(len(names), 1, figsize=(n * 0.75 * shrink, (0.85 * len(names)) * shrink + 0.3),
@@ -180,8 +193,6 @@ def show_reconstructions(rows: dict, image_shape=None, n: int = 10, title: str =
 
 def latent_scatter(z, labels=None, ax=None, title: str = "", s: float = 4, alpha: float = 0.7):
     """Scatter 2-D codes ``z (n, 2)`` coloured by digit label ``(n,)``, with a legend. Returns the axes."""
-    import matplotlib.pyplot as plt
-    from .training import to_numpy
     z = to_numpy(z)
     if z.ndim != 2 or z.shape[1] != 2:
         raise ValueError(f"latent_scatter needs 2-D codes of shape (n, 2), got {z.shape}: "
@@ -210,7 +221,6 @@ def label_clusters(ax, z, labels, fontsize: float | None = None) -> None:
     ``z (n, 2)``, ``labels (n,)``. Unlike a legend box, the labels name the clusters where they are and cover
     no points that matter.
     """
-    import matplotlib.patheffects as pe
     z, labels = np.asarray(z), np.asarray(labels)
     for c in np.unique(labels):
         cx, cy = np.median(z[labels == c], axis=0)
@@ -224,7 +234,6 @@ def loss_curves(histories, ax=None, keys=("loss",), logy: bool = False):
 
     Training curves are solid, validation curves dashed. Returns the axes.
     """
-    import matplotlib.pyplot as plt
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3))
     if not isinstance(histories, dict):
@@ -244,3 +253,43 @@ def loss_curves(histories, ax=None, keys=("loss",), logy: bool = False):
     if ax.get_legend_handles_labels()[0]:
         ax.legend()
     return ax
+
+
+class LivePlot:
+    """A loss curve that redraws in place in a notebook (a PNG updated through a display id).
+
+    Redraws at most every ``interval`` seconds so that it costs little; :meth:`close` draws the last state.
+    :func:`aelib.training.fit` shows one while it trains in a notebook; ``history`` is its
+    :class:`~aelib.training.History` (``history.train["loss"]``: one mean loss per epoch so far).
+    """
+
+    def __init__(self, title: str = "", interval: float = 0.5):
+        self.title, self.interval, self._last = title, interval, 0.0
+        self._handle = display(HTML("<i>training&hellip;</i>"), display_id=True)
+
+    def update(self, history, epochs: int, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last < self.interval:
+            return
+        self._last = now
+        fig, ax = plt.subplots(figsize=(7, 3.2), dpi=100)     # 700x320 px: legible when projected
+        loss_curves(history, ax=ax, keys=("loss",))
+        ax.set_xlim(0.5, max(epochs, 1) + 0.5)
+        ax.set_title(self.title or "training loss")
+        png = figure_png(fig)
+        plt.close(fig)
+        self._handle.update(Image(png))
+
+    def close(self, history, epochs: int) -> None:
+        self.update(history, epochs, force=True)
+
+
+def reconstruction_tiles(originals, reconstructions: dict, image_shape=None, n: int = 10) -> dict:
+    """For each option, one image: the first ``n`` originals (top row) above their reconstructions (bottom row).
+
+    ``originals``: ``(m, d)`` images; ``reconstructions``: ``{option: (m, d) images}``. Returns ``{option:
+    (2h, n*w) array}`` (see :func:`tile`), e.g. the frames of an :class:`aelib.widgets.ImageBrowser`.
+    """
+    x = np.asarray(originals)[:n]
+    return {k: tile(np.concatenate([x, np.asarray(v)[:n]]), image_shape, ncols=n)
+            for k, v in reconstructions.items()}

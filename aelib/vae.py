@@ -1,8 +1,7 @@
 """The variational autoencoder shared by notebooks 08-14.
 
 Model: prior ``p(z) = N(0, I)``; decoder ``p_theta(x|z)`` = independent Bernoulli pixels with logits
-``decoder(z)`` (default) or Gaussian pixels with mean ``sigmoid(decoder(z))`` and a fixed variance;
-encoder ``q_phi(z|x) = N(mu(x), diag exp(logvar(x)))``. All losses are **per image, in nats**
+``decoder(z)`` (images in [0, 1], binarised or grey); encoder ``q_phi(z|x) = N(mu(x), diag exp(logvar(x)))``. All losses are **per image, in nats**
 (summed over pixels and latent dimensions, averaged over the batch).
 
 Notebook 08 writes the negative ELBO (with the closed-form KL term) and a training step by hand and checks
@@ -19,9 +18,8 @@ import torch
 from torch import nn
 
 from .models import _check_sizes, mlp
-
-LIKELIHOODS = ("bernoulli", "gaussian")
-
+from .runtime import as_tensor, batched_numpy, get_seed, model_device, to_numpy
+from .training import fit
 
 class VAE(nn.Module):
     """An MLP VAE: ``x (b, d) -> (mu, logvar) (b, k) -> z -> logits (b, d)``.
@@ -31,22 +29,17 @@ class VAE(nn.Module):
         hidden: encoder hidden sizes, outermost first; the decoder mirrors them.
         latent_dim: k, the size of z.
         activation: hidden activation (default "relu").
-        likelihood: "bernoulli" (BCE; data in [0, 1], binarised or grey) or "gaussian" (squared error
-            with variance ``gaussian_var``; data real).
-        gaussian_var: the fixed pixel variance s^2 of the Gaussian likelihood.
+
+    The decoder's pixels are Bernoulli (the likelihood of every chapter that uses this class); notebook 13's
+    M2 writes its own model with a Gaussian decoder for real-valued features.
     """
 
     def __init__(self, input_dim: int = 784, hidden: Sequence[int] = (400,), latent_dim: int = 20,
-                 activation: str = "relu", likelihood: str = "bernoulli", gaussian_var: float = 0.1):
+                 activation: str = "relu"):
         super().__init__()
         sizes = _check_sizes([input_dim, *hidden, latent_dim], "VAE sizes (input_dim, *hidden, latent_dim)")
         input_dim, hidden, latent_dim = sizes[0], sizes[1:-1], sizes[-1]
-        if likelihood not in LIKELIHOODS:
-            raise ValueError(f"unknown likelihood {likelihood!r}: choose one of {', '.join(LIKELIHOODS)}")
-        if gaussian_var <= 0:
-            raise ValueError(f"gaussian_var must be positive, got {gaussian_var}")
         self.input_dim, self.latent_dim, self.hidden = input_dim, latent_dim, tuple(hidden)
-        self.likelihood, self.gaussian_var = likelihood, gaussian_var
         last = hidden[-1] if hidden else input_dim
         self.body = mlp([input_dim, *hidden], activation, activation) if hidden else nn.Identity()
         self.mu_head = nn.Linear(last, latent_dim)
@@ -90,25 +83,18 @@ class VAE(nn.Module):
         """The mean of q(z|x) for every row of ``x`` (array or tensor ``(n, d)``), as numpy ``(n, k)``.
 
         Batched, without gradients, on the model's device: the codes one plots, classifies or decodes. It replaces
-        ``training.apply(lambda x: vae.encode(x)[0], x, device=training.model_device(vae))``."""
-        from .training import apply, model_device
-        return apply(lambda b: self.encode(b)[0], x, batch_size=batch_size, device=model_device(self))
+        ``runtime.batched_numpy(lambda x: vae.encode(x)[0], x, device=runtime.model_device(vae))``."""
+        return batched_numpy(lambda b: self.encode(b)[0], x, batch_size=batch_size, device=model_device(self))
 
     def log_likelihood(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """``log p(x|z)`` per image ``(b,)`` in nats, for decoder output ``logits`` ``(b, d)``."""
-        return log_likelihood(logits, x, self.likelihood, self.gaussian_var)
+        return log_likelihood(logits, x)
 
 
-def log_likelihood(logits, x, likelihood="bernoulli", gaussian_var=0.1):
-    """``log p(x|z)`` per image ``(b,)`` in nats. Bernoulli: ``-BCE(logits, x)``; Gaussian: with mean
-    ``sigmoid(logits)`` and variance ``gaussian_var``, including its normalising constant."""
-    if likelihood == "bernoulli":
-        return -nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)
-    if likelihood == "gaussian":
-        d = x.shape[-1]
-        sq = ((torch.sigmoid(logits) - x) ** 2).sum(-1)
-        return -sq / (2 * gaussian_var) - 0.5 * d * math.log(2 * math.pi * gaussian_var)
-    raise ValueError(f"unknown likelihood {likelihood!r}: choose one of {', '.join(LIKELIHOODS)}")
+def log_likelihood(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``log p(x|z)`` per image ``(b,)`` in nats under independent Bernoulli pixels: ``-BCE(logits, x)`` summed
+    over the ``d`` pixels. ``logits``, ``x``: ``(..., d)``, ``x`` in [0, 1] (a grey value is a soft target)."""
+    return -nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)
 
 
 def kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -170,7 +156,6 @@ def iwae_bound(model: VAE, x, k: int = 50, batch_size: int | None = None) -> tor
     estimate of the log-likelihood. ``x``: array or tensor ``(n, d)``. Images are processed in batches of
     ``batch_size`` (default: about 10,000 decoded samples at a time, ~30 MB of logits for MNIST).
     """
-    from .training import as_tensor, model_device
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     x = as_tensor(x, model_device(model))
@@ -185,7 +170,6 @@ def iwae_bound(model: VAE, x, k: int = 50, batch_size: int | None = None) -> tor
 @torch.no_grad()
 def elbo(model: VAE, x, batch_size: int = 500) -> dict:
     """Test-set ELBO and its terms, means in nats per image (one posterior sample per image)."""
-    from .training import as_tensor, model_device
     x = as_tensor(x, model_device(model))
     sums = {"elbo": 0.0, "recon": 0.0, "kl": 0.0}
     for i in range(0, len(x), batch_size):
@@ -199,7 +183,6 @@ def elbo(model: VAE, x, batch_size: int = 500) -> dict:
 def sample(model: VAE, n: int, temperature: float = 1.0, mean: bool = True, seed: int | None = None):
     """Draw ``n`` images: ``z ~ N(0, temperature^2 I)``, decoded to the mean of p(x|z) (``mean=True``) or to a
     Bernoulli sample of it. Returns numpy ``(n, d)`` in [0, 1]."""
-    from .training import model_device, to_numpy
     if n < 1 or not math.isfinite(temperature) or temperature < 0:
         raise ValueError(f"need n >= 1 and a finite temperature >= 0, got n={n}, temperature={temperature}")
     g = None if seed is None else torch.Generator().manual_seed(seed)
@@ -224,7 +207,6 @@ def train_vae(x_train, latent_dim: int = 20, recipe: dict | None = None, seed: i
     Returns ``(model, history)``. ``fit_kwargs`` go to :func:`aelib.training.fit` (e.g. ``title``,
     ``live``, ``on_epoch``) and override the recipe's values.
     """
-    from .training import fit, get_seed
     recipe = dict(FAST_RECIPE if recipe is None else recipe)
     seed = get_seed(0) if seed is None else seed
     torch.manual_seed(seed)
@@ -242,7 +224,6 @@ def interpolate(z0, z1, steps: int = 9, method: str = "linear", ts=None):
     models): moves along the great circle, so intermediate points keep a norm typical of Gaussian samples
     instead of passing near the origin, a region the prior makes atypical in high dimensions.
     """
-    from .training import to_numpy
     a, b = to_numpy(z0).astype(np.float64).ravel(), to_numpy(z1).astype(np.float64).ravel()
     if a.shape != b.shape:
         raise ValueError(f"endpoints differ in shape: {a.shape} and {b.shape}")

@@ -6,21 +6,27 @@ Every widget has a CSS class (``aelib-…``) so browser tests can find it.
 """
 from __future__ import annotations
 
+import asyncio
+import html
+import itertools
 import time
+from collections import OrderedDict
 
+import ipywidgets as widgets
 import numpy as np
+import torch
+from IPython.display import display
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-from .plots import array_png, tile
-
-
-def _ipw():
-    import ipywidgets
-    return ipywidgets
+from .data import NOISES, corrupt
+from .metrics import psnr
+from .plots import array_png, canvas_png, latent_scatter, tile
+from .runtime import batched_numpy, to_numpy
 
 
 def error_html(err: BaseException) -> str:
     """The message a widget shows in place of its caption when its callback failed."""
-    import html
     return (f'<div class="aelib-widget-error" style="color:#b00020;font-weight:bold">This picture did not update: '
             f'{type(err).__name__}: {html.escape(str(err))}</div>')
 
@@ -46,7 +52,6 @@ class _Widget:
             self.error = None
 
     def _ipython_display_(self):
-        from IPython.display import display
         if getattr(self, "_first_shown", None) is None:
             self._first_shown = [c.value for c in self.controls]
             _SHOWN.append(self)
@@ -97,10 +102,7 @@ class LatentExplorer(_Widget):
 
     def __init__(self, decode, codes=None, labels=None, image_shape=(28, 28), extent=None, start=None,
                  title: str = "latent space", map_pixels: int = 380, scale: int = 7):
-        widgets = _ipw()
-        from .training import apply, to_numpy
         self._decode_fn = decode
-        self._apply = apply
         self.image_shape = tuple(image_shape)
         self.codes = None if codes is None else to_numpy(codes)
         self.labels = None if labels is None else to_numpy(labels)
@@ -153,9 +155,6 @@ class LatentExplorer(_Widget):
         self.update()
 
     def _draw_map(self, title, pixels):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        from .plots import latent_scatter
         dpi = 100
         fig = Figure(figsize=(pixels / dpi, pixels / dpi), dpi=dpi)
         FigureCanvasAgg(fig)
@@ -193,9 +192,8 @@ class LatentExplorer(_Widget):
         z = np.asarray(z, dtype=np.float32).reshape(1, 2)
         fn = self._decode_fn
         owner = getattr(fn, "__self__", None)
-        import torch
         if isinstance(owner, torch.nn.Module) or isinstance(fn, torch.nn.Module):
-            out = self._apply(fn, z)
+            out = batched_numpy(fn, z)
         else:
             out = np.asarray(fn(z))
         return np.asarray(out, dtype=np.float32).reshape(self.image_shape)
@@ -248,7 +246,6 @@ class ImageBrowser(_Widget):
 
     def __init__(self, frames: dict, captions: dict | None = None, description: str = "",
                  control: str = "slider", value=None, axes: dict | None = None, scale: int = 3, css: str = ""):
-        widgets = _ipw()
         if not frames:
             raise ValueError("ImageBrowser needs at least one frame")
         self._png = {k: array_png(np.asarray(v), scale=scale) for k, v in frames.items()}
@@ -299,7 +296,6 @@ class ImageBrowser(_Widget):
 
 
 def _product(axes: dict) -> list:
-    import itertools
     return list(itertools.product(*axes.values()))
 
 
@@ -331,11 +327,7 @@ class FigureControls(_Widget):
 
     def __init__(self, draw, controls: dict, figsize=(8, 3), dpi: int = 80, css: str = "",
                  prefetch: bool = True):
-        widgets = _ipw()
-        from collections import OrderedDict
 
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
         if not controls:
             raise ValueError("FigureControls needs at least one control")
         self._draw, self._controls, self.dpi = draw, dict(controls), dpi
@@ -365,7 +357,6 @@ class FigureControls(_Widget):
         return tuple((k, round(v, 9) if isinstance(v, float) else v) for k, v in values.items())
 
     def _render(self, values: dict) -> tuple:
-        from .plots import canvas_png
         self.fig.clear()
         caption = self._draw(self.fig, **values) or ""
         return canvas_png(self.fig), caption      # the draw function lays the figure out
@@ -407,7 +398,6 @@ class FigureControls(_Widget):
     def _schedule_prefetch(self) -> None:
         if not self.prefetch:
             return
-        import asyncio
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:              # not inside a running kernel (tests, scripts): nothing to do
@@ -464,8 +454,6 @@ class DenoisingExplorer(_Widget):
 
     def __init__(self, images, denoisers: dict, levels: dict, image_shape=(28, 28), value=None,
                  scale: int = 4, seed: int = 0):
-        widgets = _ipw()
-        from .data import NOISES
         unknown = set(levels) - set(NOISES)
         if unknown:
             raise ValueError(f"unknown noise types {sorted(unknown)}: choose from {', '.join(NOISES)}")
@@ -508,8 +496,6 @@ class DenoisingExplorer(_Widget):
 
     def update(self) -> None:
         """Corrupt the chosen image, run every denoiser, and show the row with PSNRs."""
-        from .data import corrupt
-        from .metrics import psnr
         clean = self.images[self.index.value][None]
         kind, level = self.kind.value, float(self.level.value)
         self.noisy = corrupt(clean, kind, level, seed=self.seed + int(self.index.value))[0]
@@ -541,7 +527,6 @@ class InterpolationExplorer(_Widget):
 
     def __init__(self, images, paths: dict, labels=None, image_shape=(28, 28), frames: int = 9,
                  start=(0, 1), scale: int = 3):
-        widgets = _ipw()
         if not paths:
             raise ValueError("InterpolationExplorer needs at least one path function")
         self.images = np.asarray(images, dtype=np.float32)
@@ -583,59 +568,3 @@ class InterpolationExplorer(_Widget):
         self.caption = (f"image {self.a.value} to image {self.b.value}{lab}. Rows, top to bottom: "
                         + ", ".join(self.paths) + f"; the last column is the frame at t = {t:.2f}")
         self.html.value = self.caption
-
-
-def reconstruction_frames(originals, reconstructions: dict, image_shape=None, n: int = 10) -> dict:
-    """Frames for :class:`ImageBrowser`: for each option, the first ``n`` originals above their reconstructions.
-
-    ``originals``: ``(m, d)`` images; ``reconstructions``: ``{option: (m, d) images}``.
-    """
-    x = np.asarray(originals)[:n]
-    return {k: tile(np.concatenate([x, np.asarray(v)[:n]]), image_shape, ncols=n)
-            for k, v in reconstructions.items()}
-
-
-def _moves(control, n: int = 9) -> list:
-    """Values to step a control through: ``n`` points across a slider's range, or every option's index."""
-    if hasattr(control, "index") and hasattr(control, "options"):
-        return [("index", i) for i in range(len(control.options))]
-    if hasattr(control, "min") and hasattr(control, "max"):
-        vals = np.linspace(control.min, control.max, n)
-        if isinstance(control.value, (int, np.integer)) and not isinstance(control.value, bool):
-            vals = sorted({int(round(v)) for v in vals})
-        return [("value", v) for v in vals]
-    if isinstance(control.value, bool):
-        return [("value", not control.value), ("value", control.value)]
-    return []
-
-
-def benchmark_widgets(namespace: dict) -> list[dict]:
-    """Time every aelib widget found in ``namespace`` (e.g. a notebook's ``globals()``).
-
-    For each object with a ``controls`` list, every control is stepped through its range; the time for the
-    callback to finish (the new picture computed) is recorded. Controls are put back afterwards.
-    Returns ``[{"name", "kind", "ms" (median per change), "moves", "figure" (redraws a matplotlib figure)}]``.
-    """
-    results = []
-    for name, obj in list(namespace.items()):
-        if name.startswith("_") or isinstance(obj, type) or not hasattr(obj, "controls") or not hasattr(obj, "widget"):
-            continue
-        times = []
-        if hasattr(obj, "cache_clear"):
-            obj.cache_clear()                       # first draws, not pictures kept from before
-        for control in obj.controls:
-            attr = "index" if hasattr(control, "index") and hasattr(control, "options") else "value"
-            original = getattr(control, attr)
-            for key, v in _moves(control):
-                if getattr(control, key) == v:
-                    continue
-                t0 = time.perf_counter()
-                setattr(control, key, v)
-                times.append((time.perf_counter() - t0) * 1000)
-            setattr(control, attr, original)
-        if times:
-            classes = [c for c in getattr(obj.widget, "_dom_classes", ()) if c.startswith("aelib-")]
-            results.append(dict(name=name, kind=type(obj).__name__, ms=float(np.median(times)), moves=len(times),
-                                figure=bool(getattr(obj, "redraws_figure", False)),
-                                css=classes[-1] if classes else ""))
-    return results

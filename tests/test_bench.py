@@ -1,7 +1,11 @@
-import pytest
 import os
+import time
 
-from aelib import bench
+import numpy as np
+import pytest
+
+from aelib.course import bench
+from aelib.widgets import ImageBrowser, LatentExplorer
 
 
 def test_table_formats_results_and_flags_misses():
@@ -63,7 +67,7 @@ def test_peak_memory_units_on_linux_macos_and_windows(monkeypatch):
 def test_bench_imports_without_the_resource_module():
     import subprocess
     import sys
-    code = "import sys; sys.modules['resource'] = None; import aelib.bench; print(aelib.bench.machine())"
+    code = "import sys; sys.modules['resource'] = None; import aelib.course.bench; print(aelib.course.bench.machine())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and "cores" in out.stdout, out.stderr
 
@@ -127,3 +131,18 @@ def test_browser_section_puts_end_to_end_latency_beside_the_kernel_side_time():
     assert "| FigureControls | 180 | 70 | 60 | 300 | < 250 ms: yes |" in row
     row = next(line for line in lines if "`aelib-img`" in line)
     assert "< 100 ms: **no**" in row                    # an image widget is held to 100 ms
+
+
+def test_benchmark_widgets_times_every_control_and_restores_it():
+    frames = {k: np.full((4, 4), k / 10) for k in (2, 4, 8)}
+    b = ImageBrowser(frames)
+    def slow_decoder(z):                      # 5 ms per decode: the timings must see it
+        time.sleep(0.005)
+        return np.zeros((len(z), 64))
+    w = LatentExplorer(slow_decoder, image_shape=(8, 8))
+    before = (b.value, w.z)
+    res = {r["name"]: r for r in bench.benchmark_widgets({"b": b, "w": w, "other": 3, "ImageBrowser": ImageBrowser})}
+    assert set(res) == {"b", "w"}
+    assert res["b"]["moves"] == 2 and res["w"]["moves"] >= 16 and res["w"]["kind"] == "LatentExplorer"
+    assert res["w"]["ms"] >= 5 and 0 < res["b"]["ms"] < res["w"]["ms"], res
+    assert (b.value, w.z) == before

@@ -18,15 +18,15 @@ ARTIFACTS = ROOT / ".browser-artifacts"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-from aelib.browser import CHROMIUM, FLAGS  # noqa: E402
+from aelib.course.browser import CHROMIUM, FLAGS  # noqa: E402
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install -y chromium) "
                 "to run the browser tests", allow_module_level=True)
 playwright = pytest.importorskip("playwright.sync_api", reason="Playwright's Python package is not installed")
 
-from aelib import selfcheck, syllabus  # noqa: E402
-from aelib.browser import (MIN_FIGURE_SCALE, MIN_TEXT_PX, PROJECTOR, check_notebook,  # noqa: E402
+from aelib.course import selfcheck, syllabus  # noqa: E402
+from aelib.course.browser import (MIN_FIGURE_SCALE, MIN_TEXT_PX, PROJECTOR, check_notebook,  # noqa: E402
                            lab_server)
 
 
@@ -185,5 +185,5 @@ def test_reading_copy_works_with_the_network_blocked(browser, reading_copy):
     finally:
         ctx.close()
     # (MathJax also probes for its TeX fonts, which jupyter-server-mathjax does not ship: those local requests
-    # fail and it draws with the STIX-Web fonts it has, as configured by aelib.site)
+    # fail and it draws with the STIX-Web fonts it has, as configured by aelib.course.site)
     assert not leaving, f"requests that would leave the machine: {leaving[:5]}"

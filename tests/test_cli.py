@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TOOLS = ["aelib.syllabus", "aelib.site", "aelib.bench", "aelib.data"]
+TOOLS = ["aelib.course.syllabus", "aelib.course.site", "aelib.course.bench", "aelib.data"]
 
 
 def run(module, *args, cwd=ROOT, **env):
@@ -41,19 +41,19 @@ def test_unknown_arguments_are_refused(module, tmp_path):
 
 def test_syllabus_check_reports_without_writing():
     before = digest(ROOT / "README.md")
-    out = run("aelib.syllabus", "--check")
+    out = run("aelib.course.syllabus", "--check")
     assert out.returncode == 0 and "map current" in out.stdout, out.stdout + out.stderr
     assert digest(ROOT / "README.md") == before
 
 
-@pytest.mark.parametrize("module", ["aelib.site", "aelib.bench"])
+@pytest.mark.parametrize("module", ["aelib.course.site", "aelib.course.bench"])
 def test_without_notebooks_the_tools_fail_loudly(module, tmp_path, monkeypatch):
     """Outside the collection (a non-editable install run from elsewhere) they must not 'succeed' with 0 pages."""
-    from aelib import bench, site, syllabus
+    from aelib.course import bench, site, syllabus
     monkeypatch.setattr(syllabus, "NOTEBOOK_DIR", tmp_path / "nowhere")
     monkeypatch.delenv("AELIB_NOTEBOOKS", raising=False)
     monkeypatch.chdir(tmp_path)
-    main = {"aelib.site": site.main, "aelib.bench": bench.main}[module]
+    main = {"aelib.course.site": site.main, "aelib.course.bench": bench.main}[module]
     assert main(["--output", str(tmp_path / "out")]) == 2
     assert not (tmp_path / "out").exists()
     with pytest.raises(FileNotFoundError, match="set AELIB_NOTEBOOKS"):

@@ -74,8 +74,9 @@ def test_a_regular_install_imports_and_finds_the_notebooks_from_their_folder(tmp
     if build.returncode != 0 and "setuptools" in build.stderr:
         pytest.skip("setuptools is not installed in this environment: cannot build without the network")
     assert build.returncode == 0, build.stderr[-2000:]
-    code = ("import aelib, sys; from aelib import syllabus, data; "
+    code = ("import aelib, sys; from aelib import data; from aelib.course import selfcheck, site, syllabus; "
             "assert aelib.__file__.startswith(sys.argv[1]), aelib.__file__; "
+            "assert selfcheck.questions_for('01') and (site.ASSETS / 'README.md').exists(); "
             "print(len(syllabus.questions()), syllabus.notebook('01').exists)")
     env = {k: v for k, v in os.environ.items() if k != "AELIB_NOTEBOOKS"}
     env["PYTHONPATH"] = str(target)

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from aelib import data, metrics, training, vae
+from aelib import data, metrics, runtime, training, vae
 from aelib.models import Autoencoder
 
 
@@ -22,16 +22,16 @@ def mse(model, x):
 def test_a_bad_aelib_seed_names_the_variable_and_the_range(monkeypatch, raw):
     monkeypatch.setenv("AELIB_SEED", raw)
     with pytest.raises(ValueError, match=r"AELIB_SEED must be .*4294967295"):
-        training.seed_everything()
+        runtime.seed_everything()
 
 
 def test_the_largest_seed_works_everywhere_a_seed_goes(monkeypatch):
     monkeypatch.setenv("AELIB_SEED", str(2**32 - 1))
-    assert training.seed_everything() == 2**32 - 1
+    assert runtime.seed_everything() == 2**32 - 1
     h = training.fit(Autoencoder(4, (), 2), torch.rand(20, 4), mse, epochs=2, progress=False)
     assert h.epochs == 2
     with pytest.raises(ValueError, match="seed must be a whole number"):
-        training.seed_everything(-3)
+        runtime.seed_everything(-3)
 
 
 # --- training --------------------------------------------------------------------------------------------------

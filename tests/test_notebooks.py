@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aelib import syllabus
+from aelib.course import syllabus
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -27,7 +27,7 @@ def test_there_are_notebooks_and_each_is_in_the_syllabus_list():
     assert NOTEBOOKS, "no notebooks found"
     listed = {n.file for n in syllabus.notebooks()}
     for p in NOTEBOOKS:
-        assert p.name in listed, f"{p.name} is not listed in aelib/syllabus.json"
+        assert p.name in listed, f"{p.name} is not listed in aelib/course/syllabus.json"
     assert (ROOT / "notebooks" / "00_start_here.ipynb").exists()
 
 
@@ -122,7 +122,7 @@ def test_each_question_has_exactly_one_home_that_answers_it():
 def test_readme_map_agrees_with_the_syllabus():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split(syllabus.MAP_START, 1)[1].split(syllabus.MAP_END, 1)[0].strip()
-    assert section == syllabus.readme_section("notebooks/"), "README map is stale: run python -m aelib.syllabus"
+    assert section == syllabus.readme_section("notebooks/"), "README map is stale: run python -m aelib.course.syllabus"
     for n in syllabus.notebooks():
         if n.exists:
             assert f"notebooks/{n.file}" in readme, f"README does not link {n.file}"
@@ -171,7 +171,7 @@ def test_lines_fit_a_projected_screen(path):
 def test_one_exam_answer_per_cell_and_headings_in_markdown(path):
     """Each exam answer is its own cell (one screen to project and discuss); section headings such as
     '## Checks' are markdown, not comments inside code."""
-    from aelib.syllabus import _ANSWER_START
+    from aelib.course.syllabus import _ANSWER_START
     for i, cell in enumerate(load(path)["cells"]):
         lines = source(cell).splitlines()
         if cell["cell_type"] == "markdown":

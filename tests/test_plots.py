@@ -54,11 +54,12 @@ def test_one_projector_style_for_every_figure():
     assert [c["color"] for c in rc["axes.prop_cycle"]][:len(plots.PALETTE)] == list(plots.PALETTE)
     assert len(set(plots.PALETTE)) == 10 and len(set(plots.DIGIT_MARKERS)) == 10
     # the live loss curve is drawn big enough to read from the back of a room
-    from aelib.training import History, LivePlot
+    from aelib.plots import LivePlot
+    from aelib.training import History
     from unittest import mock
     h = History(device="cpu")
     h.train["loss"] = [3.0, 2.0, 1.5]
-    with mock.patch("IPython.display.display") as disp:
+    with mock.patch("aelib.plots.display") as disp:
         live = LivePlot("t")
         live.update(h, 3, force=True)
     png = disp.return_value.update.call_args[0][0].data
@@ -98,3 +99,19 @@ def test_show_figure_draws_the_defaults_and_prints_the_caption_without_html(caps
     assert plots.show_figure(lambda fig: None) == ""                    # no caption: nothing printed
     assert capsys.readouterr().out == ""
     plt.close("all")
+
+
+def test_reconstruction_tiles_stack_inputs_over_outputs():
+    x = np.zeros((12, 64))
+    frames = plots.reconstruction_tiles(x, {"a": np.ones((12, 64))}, (8, 8), n=5)
+    t = frames["a"]
+    assert t.shape == (17, 44) and t[0, 0] == 0 and t[9, 0] == 1
+
+
+def test_fixed_margins_set_the_subplot_parameters():
+    import matplotlib.pyplot as plt
+    fig, _ = plt.subplots(1, 3, figsize=(10, 3.5))
+    plots.fixed_margins(fig, wspace=0.35)
+    p = fig.subplotpars
+    assert (p.left, p.right, p.bottom, p.top, p.wspace) == (0.07, 0.985, 0.16, 0.88, 0.35)
+    plt.close(fig)

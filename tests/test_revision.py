@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from aelib import revision, syllabus
+from aelib.course import revision, syllabus
 
 
 def test_every_question_is_answered_linked_and_has_marking_points():

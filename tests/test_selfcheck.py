@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from aelib import revision, selfcheck, syllabus
+from aelib.course import revision, selfcheck, syllabus
 
 
 def _cells(nb):
@@ -52,10 +52,10 @@ def test_selfcheck_markdown_hides_each_answer_behind_a_reveal():
 
 
 def test_generated_cells_match_their_sources():
-    """The self-checks, the revision answers and the corrections table are written by aelib.revision; a
+    """The self-checks, the revision answers and the corrections table are written by aelib.course.revision; a
     notebook edited by hand, or a source changed without rerunning it, is caught here."""
     stale = {p.name: revision.stale_cells(p) for p in syllabus.notebook_paths()}
-    assert not any(stale.values()), f"run python -m aelib.revision: {stale}"
+    assert not any(stale.values()), f"run python -m aelib.course.revision: {stale}"
 
 
 def test_unknown_notebook():

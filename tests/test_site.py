@@ -1,6 +1,6 @@
 import pytest
 
-from aelib import site
+from aelib.course import site
 
 pytestmark = pytest.mark.slow     # builds three pages: executes their notebooks
 

@@ -1,4 +1,5 @@
-from aelib import syllabus
+import pytest
+from aelib.course import syllabus
 
 
 def test_twenty_questions_with_valid_marks_and_homes():
@@ -38,3 +39,10 @@ def test_notebooks_are_found_without_an_editable_install(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("AELIB_NOTEBOOKS", str(real))
     assert syllabus.notebook("01").exists
+
+
+def test_selected_paths_filter_by_prefix_and_refuse_a_prefix_that_matches_nothing():
+    assert [p.name[:2] for p in syllabus.selected_paths(["00", "15"])] == ["00", "15"]
+    assert syllabus.selected_paths() == syllabus.notebook_paths()
+    with pytest.raises(FileNotFoundError, match="no notebook name starts with 99"):
+        syllabus.selected_paths(["99"])

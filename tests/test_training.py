@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from aelib import training
+from aelib import runtime, training
 from aelib.models import Autoencoder
 
 
@@ -14,7 +14,7 @@ def mse(model, x):
 def test_fit_lowers_the_loss_and_records_history():
     rng = np.random.default_rng(0)  # data on a 3-D subspace: a 4-D code can learn it
     x = (1 / (1 + np.exp(-rng.normal(size=(256, 3)) @ rng.normal(size=(3, 16))))).astype(np.float32)
-    training.seed_everything(0)
+    runtime.seed_everything(0)
     ae = Autoencoder(16, (8,), 4)
     h = training.fit(ae, x, mse, epochs=15, batch_size=32, lr=1e-2, x_val=x[:64], progress=False, device="cpu")
     assert len(h.train["loss"]) == 15 and len(h.val["loss"]) == 15
@@ -60,7 +60,7 @@ def test_fit_is_reproducible_for_a_seed():
     x = torch.rand(100, 10)
     losses = []
     for _ in range(2):
-        training.seed_everything(3)
+        runtime.seed_everything(3)
         ae = Autoencoder(10, (6,), 3)
         losses.append(training.fit(ae, x, mse, epochs=3, seed=3, progress=False).train["loss"])
     assert losses[0] == losses[1]
@@ -77,67 +77,6 @@ def test_fit_bad_arguments(kwargs, match):
 def test_fit_empty_data():
     with pytest.raises(ValueError, match="empty"):
         training.fit(Autoencoder(4, (), 2), torch.rand(0, 4), mse, progress=False)
-
-
-def test_aelib_seed_overrides_the_default(monkeypatch):
-    monkeypatch.setenv("AELIB_SEED", "5")
-    assert training.get_seed(0) == 5 and training.seed_everything() == 5
-    assert training.seed_everything(11) == 11
-    monkeypatch.setenv("AELIB_SEED", "five")
-    with pytest.raises(ValueError, match="AELIB_SEED must be an integer"):
-        training.get_seed()
-
-
-def test_choose_device(monkeypatch):
-    assert training.choose_device("cpu").type == "cpu"
-    monkeypatch.setenv("AELIB_DEVICE", "CPU")
-    assert training.choose_device() == torch.device("cpu")
-    monkeypatch.delenv("AELIB_DEVICE")
-    expected = "cuda" if torch.cuda.is_available() else "cpu"          # never MPS unless asked for
-    assert training.choose_device().type == expected
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert training.choose_device() == torch.device("cpu")
-
-
-@pytest.mark.parametrize("name, message", [
-    ("cuda", "AELIB_DEVICE='cuda' but (this torch is a CPU-only build|torch sees no CUDA GPU)"),
-    ("tpu", "AELIB_DEVICE='tpu' is not a device torch knows"),
-    ("meta", "AELIB_DEVICE='meta': the notebooks run on cpu, cuda or mps"),
-    ("gpu", "AELIB_DEVICE='gpu' is not a device torch knows"),
-    ("mps", "AELIB_DEVICE='mps' but Apple MPS is not available"),
-])
-def test_a_device_this_machine_lacks_names_the_variable(monkeypatch, name, message):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
-    monkeypatch.setenv("AELIB_DEVICE", name)
-    with pytest.raises(ValueError, match=message) as err:
-        training.choose_device()
-    assert "unset AELIB_DEVICE" in str(err.value)
-
-
-def test_in_notebook_accepts_a_subclassed_kernel_shell(monkeypatch):
-    """Colab's shell subclasses ipykernel's ZMQInteractiveShell: the live plot must work there too."""
-    import IPython
-    from ipykernel.zmqshell import ZMQInteractiveShell
-
-    class ColabLikeShell(ZMQInteractiveShell):
-        pass
-
-    fake = ColabLikeShell.__new__(ColabLikeShell)            # an instance, without starting a kernel
-    monkeypatch.setattr(IPython, "get_ipython", lambda: fake)
-    assert training.in_notebook()
-    monkeypatch.setattr(IPython, "get_ipython", lambda: object())   # e.g. terminal IPython
-    assert not training.in_notebook()
-    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
-    assert not training.in_notebook()
-
-
-def test_apply_runs_batched_without_grad():
-    ae = Autoencoder(5, (), 2)
-    x = np.random.rand(2500, 5).astype(np.float32)
-    z = training.apply(ae.encode, x, batch_size=1000)
-    assert z.shape == (2500, 2) and isinstance(z, np.ndarray)
-    assert np.allclose(z, training.to_numpy(ae.encode(torch.from_numpy(x))), atol=1e-6)
 
 
 def test_live_plot_outside_a_notebook_is_off_and_history_plots(monkeypatch):

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from aelib.models import Autoencoder
-from aelib.widgets import ImageBrowser, LatentExplorer, reconstruction_frames
+from aelib.widgets import ImageBrowser, LatentExplorer
 
 
 def test_latent_explorer_decodes_the_slider_point():
@@ -46,29 +46,6 @@ def test_image_browser_swaps_pictures_and_captions():
     assert d.value == 4
     with pytest.raises(ValueError, match="at least one frame"):
         ImageBrowser({})
-
-
-def test_reconstruction_frames_stack_inputs_over_outputs():
-    x = np.zeros((12, 64))
-    frames = reconstruction_frames(x, {"a": np.ones((12, 64))}, (8, 8), n=5)
-    t = frames["a"]
-    assert t.shape == (17, 44) and t[0, 0] == 0 and t[9, 0] == 1
-
-
-def test_benchmark_widgets_times_every_control_and_restores_it():
-    from aelib.widgets import benchmark_widgets
-    frames = {k: np.full((4, 4), k / 10) for k in (2, 4, 8)}
-    b = ImageBrowser(frames)
-    def slow_decoder(z):                      # 5 ms per decode: the timings must see it
-        time.sleep(0.005)
-        return np.zeros((len(z), 64))
-    w = LatentExplorer(slow_decoder, image_shape=(8, 8))
-    before = (b.value, w.z)
-    res = {r["name"]: r for r in benchmark_widgets({"b": b, "w": w, "other": 3, "ImageBrowser": ImageBrowser})}
-    assert set(res) == {"b", "w"}
-    assert res["b"]["moves"] == 2 and res["w"]["moves"] >= 16 and res["w"]["kind"] == "LatentExplorer"
-    assert res["w"]["ms"] >= 5 and 0 < res["b"]["ms"] < res["w"]["ms"], res
-    assert (b.value, w.z) == before
 
 
 def test_figure_controls_redraw_on_change():

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python -m aelib.site                    # all notebooks -> site/index.html + one page per notebook
-    python -m aelib.site 00 15 --output DIR
+    python -m aelib.course.site                    # all notebooks -> site/index.html + one page per notebook
+    python -m aelib.course.site 00 15 --output DIR
 
 Each notebook runs in a fresh kernel (as "Restart kernel and run all" would) with the widgets' state stored in
 the page, so figures, printed numbers and each widget's first state can be read without a kernel. It is the
@@ -112,14 +112,9 @@ def main(argv=None) -> int:
     parser.add_argument("--output", default=None, help="the folder to write (default: site/ beside notebooks/)")
     args = parser.parse_args(argv)
     try:
-        paths = syllabus.notebook_paths()
+        paths = syllabus.selected_paths(args.only)
     except FileNotFoundError as err:
         print(err, file=sys.stderr)
-        return 2
-    if args.only:
-        paths = [p for p in paths if any(p.name.startswith(o) for o in args.only)]
-    if not paths:
-        print(f"no notebook name starts with {', '.join(args.only)}", file=sys.stderr)
         return 2
     out = Path(args.output) if args.output else paths[0].parent.parent / "site"
     out.mkdir(parents=True, exist_ok=True)

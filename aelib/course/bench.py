@@ -2,10 +2,10 @@
 
 Usage::
 
-    python -m aelib.bench                   # all notebooks, writes BENCHMARKS.md
-    python -m aelib.bench 01 05             # only notebooks whose names start with 01 or 05
-    python -m aelib.bench --output FILE     # write somewhere else
-    python -m aelib.bench --together 09     # the notebook run side by side (2 and 4 kernels at once)
+    python -m aelib.course.bench                   # all notebooks, writes BENCHMARKS.md
+    python -m aelib.course.bench 01 05             # only notebooks whose names start with 01 or 05
+    python -m aelib.course.bench --output FILE     # write somewhere else
+    python -m aelib.course.bench --together 09     # the notebook run side by side (2 and 4 kernels at once)
 
 For each notebook: wall time of "run all" in a fresh kernel (kernel start excluded), the kernel's CPU
 time and peak resident memory, and the kernel-side latency of every aelib widget it shows (median time
@@ -28,13 +28,19 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import torch
+
+from .. import data, threads, training, vae
+from . import browser, syllabus
+
 MARK = "AELIB_BENCH_JSON:"
 
 _PROBE = f"""
 import json as _json
-from aelib.bench import peak_memory_mb as _peak
+from aelib.course.bench import peak_memory_mb as _peak
 try:
-    from aelib.widgets import benchmark_widgets as _bw
+    from aelib.course.bench import benchmark_widgets as _bw
     _w = _bw(globals())
 except Exception as _e:  # a widget that cannot be benchmarked must not hide the other numbers
     _w = [dict(name="(error)", kind=type(_e).__name__, ms=float("nan"), moves=0)]
@@ -83,7 +89,6 @@ def machine() -> str:
         mem = f", {psutil.virtual_memory().total / 2**30:.0f} GiB RAM"
     except ImportError:  # pragma: no cover
         pass
-    import torch
     dev = "CUDA " + torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU only"
     return (f"{cpu}, {os.cpu_count()} cores{mem}, {dev}; Python {platform.python_version()}, "
             f"torch {torch.__version__}")
@@ -188,7 +193,6 @@ def predicted_wall(cpu_s: float, alone_s: float, kernels: int, cores: int) -> fl
 
 def warm_load_ms(repeats: int = 5) -> float:
     """Median time to load the MNIST split from the disk cache (in-memory copy cleared first), in ms."""
-    from aelib import data
     data.load_split("mnist")  # make sure the cache exists
     times = []
     for _ in range(repeats):
@@ -207,8 +211,6 @@ def vae_time_to_quality(target: float = -108.0, seed: int = 0, baseline_epochs: 
     epoch and that evaluation is not counted. Returns ``[{"recipe", "seconds" (None if the target was never
     reached), "epochs", "final_elbo"}]``.
     """
-    import torch
-    from . import data, training, vae
     split = data.load_split("mnist")
     x_train, x_test = data.binarize(split.x_train), data.binarize(split.x_test)
     recipes = (("baseline: 784-400-20, Adam 1e-3, batch 128", dict(vae.BASELINE_RECIPE, epochs=baseline_epochs)),
@@ -235,12 +237,11 @@ def vae_time_to_quality(target: float = -108.0, seed: int = 0, baseline_epochs: 
 
 def gpu_note() -> str:
     """One line on the accelerator of this run: the GPU's name, or that there was none."""
-    import torch
     if torch.cuda.is_available():
         return (f"This run used CUDA on {torch.cuda.get_device_name(0)} (the notebooks pick it automatically); "
                 "the times above are for that machine.")
     return ("This run had no GPU. The notebooks pick CUDA automatically when torch sees one, through "
-            "`aelib.training.choose_device`; a run on a CUDA GPU is recorded in "
+            "`aelib.runtime.choose_device`; a run on a CUDA GPU is recorded in "
             "[BENCHMARKS-cuda.md](BENCHMARKS-cuda.md).")
 
 
@@ -253,7 +254,7 @@ def table(results: list[dict], load_ms: float, extra: list[str] | None = None) -
     lines = [
         "# Benchmarks",
         "",
-        f"Measured by `python -m aelib.bench` on {_dt.date.today().isoformat()}.",
+        f"Measured by `python -m aelib.course.bench` on {_dt.date.today().isoformat()}.",
         f"Machine: {machine()}.",
         "",
         "Targets on a 2-core CPU: each notebook under 30 s and 1 GB; the collection under 6 min; an image widget "
@@ -292,13 +293,12 @@ def table(results: list[dict], load_ms: float, extra: list[str] | None = None) -
 
 
 def browser_section(results: list[dict], browser_results: list[dict]) -> list[str]:
-    """Markdown: every widget's latency end to end in Chromium (:mod:`aelib.browser`) beside the kernel-side
+    """Markdown: every widget's latency end to end in Chromium (:mod:`aelib.course.browser`) beside the kernel-side
     time of its first draws (:func:`run_notebook`'s ``widgets``, matched by CSS class)."""
-    from .browser import latency_rows
     kernel = {(r["notebook"], w.get("css")): w for r in results for w in r["widgets"]}
     lines = ["## Widget latency in the browser (end to end)", "",
              "What the audience sees: JupyterLab in headless Chromium, presentation mode, 1280x720, measured by "
-             "`aelib.browser` in the same run. From the key press on a slider (or a new dropdown choice) until the "
+             "`aelib.course.browser` in the same run. From the key press on a slider (or a new dropdown choice) until the "
              "picture has changed and two animation frames have passed. A slider steps towards one end and back, "
              "so values come back, as when a lecturer goes back and forth; *quick*: the next key press 0.15 s "
              "after the picture, *paced*: 1.5 s after (the lecturer talks). A figure widget keeps its pictures and, "
@@ -309,7 +309,7 @@ def browser_section(results: list[dict], browser_results: list[dict]) -> list[st
              "| notebook | widget | kind | first draw, kernel-side (ms) | end to end, quick (ms) | "
              "end to end, paced (ms) | slowest move (ms) | target |",
              "|---|---|---|---:|---:|---:|---:|---|"]
-    for row in latency_rows(browser_results):
+    for row in browser.latency_rows(browser_results):
         k = kernel.get((row["notebook"], row["css"]), {})
         figure = bool(k.get("figure"))
         target = TARGET_E2E_FIGURE_MS if figure else TARGET_E2E_IMAGE_MS
@@ -322,8 +322,7 @@ def browser_section(results: list[dict], browser_results: list[dict]) -> list[st
 
 
 def _threads_note() -> str:
-    from .threads import configured_threads
-    n = configured_threads()
+    n = threads.configured_threads()
     return ("every library's default (AELIB_THREADS=auto)" if n is None
             else f"{n} per kernel (aelib's thread policy)")
 
@@ -391,20 +390,14 @@ def main(argv=None) -> int:
     parser.add_argument("--output", default=None, help="the report to write (default: BENCHMARKS.md beside notebooks/)")
     parser.add_argument("--browser", action="store_true",
                         help="also present every notebook in Chromium and time its widgets end to end "
-                             "(aelib.browser; needs Playwright and Chromium)")
+                             "(aelib.course.browser; needs Playwright and Chromium)")
     parser.add_argument("--together", default="09", metavar="PREFIX",
                         help="the notebook to run by 2 and 4 kernels at once (default 09; 'none' to skip)")
     args = parser.parse_args(argv)
-    from .syllabus import notebook_paths
     try:
-        paths = notebook_paths()
+        paths = syllabus.selected_paths(args.only)
     except FileNotFoundError as err:
         print(err, file=sys.stderr)
-        return 2
-    if args.only:
-        paths = [p for p in paths if any(p.name.startswith(o) for o in args.only)]
-    if not paths:
-        print("no notebooks matched", file=sys.stderr)
         return 2
     results = []
     for p in paths:
@@ -414,14 +407,13 @@ def main(argv=None) -> int:
         results.append(r)
     sections: list[str] = []
     if args.browser:
-        from . import browser
         print("presenting the notebooks in Chromium ...", flush=True)
         shots = paths[0].parent.parent / ".browser-artifacts"
         browser_results = browser.run(paths, shots)
         (shots / "results.json").write_text(json.dumps(browser_results, indent=1))
         sections += browser_section(results, browser_results) + [""]
     if args.together != "none":
-        match = [p for p in notebook_paths() if p.name.startswith(args.together)]
+        match = [p for p in syllabus.notebook_paths() if p.name.startswith(args.together)]
         if not match:
             print(f"--together {args.together}: no such notebook", file=sys.stderr)
             return 2
@@ -452,6 +444,53 @@ def main(argv=None) -> int:
     output.write_text(report, encoding="utf-8")
     print(f"wrote {output}")
     return 1 if any(r["error"] for r in results) else 0
+
+
+
+def _moves(control, n: int = 9) -> list:
+    """Values to step a control through: ``n`` points across a slider's range, or every option's index."""
+    if hasattr(control, "index") and hasattr(control, "options"):
+        return [("index", i) for i in range(len(control.options))]
+    if hasattr(control, "min") and hasattr(control, "max"):
+        vals = np.linspace(control.min, control.max, n)
+        if isinstance(control.value, (int, np.integer)) and not isinstance(control.value, bool):
+            vals = sorted({int(round(v)) for v in vals})
+        return [("value", v) for v in vals]
+    if isinstance(control.value, bool):
+        return [("value", not control.value), ("value", control.value)]
+    return []
+
+
+def benchmark_widgets(namespace: dict) -> list[dict]:
+    """Time every aelib widget found in ``namespace`` (e.g. a notebook's ``globals()``).
+
+    For each object with a ``controls`` list, every control is stepped through its range; the time for the
+    callback to finish (the new picture computed) is recorded. Controls are put back afterwards.
+    Returns ``[{"name", "kind", "ms" (median per change), "moves", "figure" (redraws a matplotlib figure)}]``.
+    """
+    results = []
+    for name, obj in list(namespace.items()):
+        if name.startswith("_") or isinstance(obj, type) or not hasattr(obj, "controls") or not hasattr(obj, "widget"):
+            continue
+        times = []
+        if hasattr(obj, "cache_clear"):
+            obj.cache_clear()                       # first draws, not pictures kept from before
+        for control in obj.controls:
+            attr = "index" if hasattr(control, "index") and hasattr(control, "options") else "value"
+            original = getattr(control, attr)
+            for key, v in _moves(control):
+                if getattr(control, key) == v:
+                    continue
+                t0 = time.perf_counter()
+                setattr(control, key, v)
+                times.append((time.perf_counter() - t0) * 1000)
+            setattr(control, attr, original)
+        if times:
+            classes = [c for c in getattr(obj.widget, "_dom_classes", ()) if c.startswith("aelib-")]
+            results.append(dict(name=name, kind=type(obj).__name__, ms=float(np.median(times)), moves=len(times),
+                                figure=bool(getattr(obj, "redraws_figure", False)),
+                                css=classes[-1] if classes else ""))
+    return results
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 _DATA = Path(__file__).with_name("syllabus.json")
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"   # in a checkout (editable install)
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"   # in a checkout (editable install)
 NOTEBOOKS_ENV = "AELIB_NOTEBOOKS"
 
 
@@ -48,6 +48,23 @@ def notebook_paths() -> list[Path]:
             f"no notebooks found (looked in {NOTEBOOK_DIR}, the current folder and its notebooks/): run this "
             f"from the collection's folder, or set {NOTEBOOKS_ENV} to the folder that holds 00_start_here.ipynb")
     return paths
+
+
+def selected_paths(only=()) -> list[Path]:
+    """The notebooks whose file names start with one of the prefixes ``only`` (all of them when empty), for the
+    command-line tools' positional arguments (``python -m aelib.course.site 00 15``).
+
+    Raises:
+        FileNotFoundError: as :func:`notebook_paths`, or when no notebook name starts with a prefix given.
+    """
+    paths = notebook_paths()
+    if only:
+        paths = [p for p in paths if any(p.name.startswith(o) for o in only)]
+        if not paths:
+            raise FileNotFoundError(f"no notebook name starts with {', '.join(only)}")
+    return paths
+
+
 _ANSWER_START = re.compile(r"^\*\*(AE|VAE)-\d+ \(\d+ marks\)\.")
 
 
@@ -181,7 +198,7 @@ def readme_section(link_prefix: str = "notebooks/") -> str:
 def update_readme(path: Path | str | None = None) -> bool:
     """Rewrite the map between the ``<!-- map:start -->`` and ``<!-- map:end -->`` lines of the README.
 
-    Returns True if the file changed. Run it as ``python -m aelib.syllabus`` after adding a notebook.
+    Returns True if the file changed. Run it as ``python -m aelib.course.syllabus`` after adding a notebook.
     """
     path = Path(path) if path else NOTEBOOK_DIR.parent / "README.md"
     text = path.read_text(encoding="utf-8")
@@ -196,12 +213,12 @@ def update_readme(path: Path | str | None = None) -> bool:
 
 
 def main(argv=None) -> int:
-    """``python -m aelib.syllabus [--check]``: refresh (or, with ``--check``, only verify) the README's map."""
+    """``python -m aelib.course.syllabus [--check]``: refresh (or, with ``--check``, only verify) the README's map."""
     import argparse
     parser = argparse.ArgumentParser(
-        prog="python -m aelib.syllabus",
+        prog="python -m aelib.course.syllabus",
         description="Rewrite the generated map between <!-- map:start --> and <!-- map:end --> in the README "
-                    "from aelib/syllabus.json. Run it after adding or renaming a notebook.")
+                    "from aelib/course/syllabus.json. Run it after adding or renaming a notebook.")
     parser.add_argument("--check", action="store_true", help="only say whether the map is current (exit 1 if not)")
     parser.add_argument("--readme", default=None, help="the README to update (default: the collection's)")
     args = parser.parse_args(argv)
@@ -213,7 +230,7 @@ def main(argv=None) -> int:
     if args.check:
         text = readme.read_text(encoding="utf-8")
         current = readme_section("notebooks/") in text
-        print(f"{readme}: map {'current' if current else 'stale: run python -m aelib.syllabus'}")
+        print(f"{readme}: map {'current' if current else 'stale: run python -m aelib.course.syllabus'}")
         return 0 if current else 1
     print(f"{readme}: map updated" if update_readme(readme) else f"{readme}: map already current")
     return 0

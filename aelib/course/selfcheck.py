@@ -7,7 +7,7 @@ once and tested once. A question is ``{"prompt", "options", "answer", "explanati
 
 A notebook shows its self-check as a markdown cell written by :func:`markdown`: the questions, and each answer
 behind a ``<details>`` reveal, so it reads the same with or without a kernel (JupyterLab, Notebook 7, VS Code,
-a repository page, the reading copy). ``python -m aelib.revision`` rewrites those cells from this file.
+a repository page, the reading copy). ``python -m aelib.course.revision`` rewrites those cells from this file.
 """
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python -m aelib.browser                       # every notebook: presentation-mode check, screenshots,
-    python -m aelib.browser 01 11 --output DIR    #   and end-to-end widget latency (JSON + a table)
+    python -m aelib.course.browser                       # every notebook: presentation-mode check, screenshots,
+    python -m aelib.course.browser 01 11 --output DIR    #   and end-to-end widget latency (JSON + a table)
 
 For each notebook it starts from a fresh kernel, switches on JupyterLab's Presentation Mode with the left area
 collapsed in a 1280x720 window (a common projector), runs all cells, and then checks what a class would see:
@@ -32,6 +32,8 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+
+from . import syllabus
 
 CHROMIUM = os.environ.get("AELIB_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -373,10 +375,11 @@ def main(argv=None) -> int:
     parser.add_argument("--paced", type=float, default=1.5,
                         help="seconds between moves in the second, paced series (default 1.5; 0: none)")
     args = parser.parse_args(argv)
-    from .syllabus import notebook_paths
-    paths = notebook_paths()
-    if args.only:
-        paths = [p for p in paths if any(p.name.startswith(o) for o in args.only)]
+    try:
+        paths = syllabus.selected_paths(args.only)
+    except FileNotFoundError as err:
+        print(err, file=sys.stderr)
+        return 2
     out = Path(args.output) if args.output else paths[0].parent.parent / ".browser-artifacts"
     results = run(paths, out, moves=args.moves, paced=args.paced or None)
     (out / "results.json").write_text(json.dumps(results, indent=1))

@@ -1,0 +1,75 @@
+import os
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture
+def tmp_cache(tmp_path, monkeypatch):
+    """A fresh, empty data cache folder for one test."""
+    from aelib import data
+    monkeypatch.setenv("AELIB_CACHE", str(tmp_path / "cache"))
+    data._MEMO.clear()
+    yield tmp_path / "cache"
+    data._MEMO.clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can tell whether the test failed
+    (the browser tests save a screenshot then)."""
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+@pytest.fixture(scope="session")
+def reading_copy(tmp_path_factory):
+    """The reading copy of notebooks 00, 09 (equations) and 15, built once per test run: ``(folder, exit code)``."""
+    from aelib.course import site
+    out = tmp_path_factory.mktemp("site")
+    return out, site.main(["00", "09", "15", "--output", str(out)])
+
+
+def _followups(nbfile) -> list[tuple[str, str]]:
+    """``(name, code)`` to run in a notebook's kernel after its last cell: its widget checks, then every worked
+    solution of its exercises (``aelib.course.exercises``), as a student runs them after the chapter."""
+    import sys
+
+    import nbformat
+
+    from aelib.course import exercises
+    sys.path.insert(0, str(Path(__file__).parent / "tests"))
+    from widget_checks import RESET, WIDGET_CHECKS
+    number = nbfile.path.name[:2]
+    out = [("widget checks", WIDGET_CHECKS[number] + RESET)] if number in WIDGET_CHECKS else []
+    nb = nbformat.read(nbfile.path, as_version=4)
+    return out + [(f"solution {s.number}", s.code) for s in exercises.solutions(nb)]
+
+
+def pytest_collection_modifyitems(config, items):
+    """After each notebook's last cell, items that run more code in the same nbval kernel (the widget checks
+    of ``widget_checks.py``). Every notebook item counts as slow: ``pytest -m "not slow"`` is the unit tests
+    alone."""
+    from collections import defaultdict
+
+    import nbformat
+    from nbval.plugin import IPyNbCell
+    out, last = [], {}
+    for item in items:
+        out.append(item)
+        if item.path.suffix == ".ipynb" and isinstance(item, IPyNbCell):
+            last[item.parent] = len(out)
+    for nbfile, pos in sorted(last.items(), key=lambda kv: -kv[1]):
+        extra = [IPyNbCell.from_parent(nbfile, name=name, cell_num=1000 + i, cell=nbformat.v4.new_code_cell(code),
+                                       options=defaultdict(bool, check=False))
+                 for i, (name, code) in enumerate(_followups(nbfile))]
+        out[pos:pos] = extra
+    items[:] = out
+    slow = pytest.mark.slow
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(slow)
