@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +26,7 @@ if not Path(CHROMIUM).exists():
                 "to run the browser tests", allow_module_level=True)
 playwright = pytest.importorskip("playwright.sync_api", reason="Playwright's Python package is not installed")
 
-from aelib.course import selfcheck, syllabus  # noqa: E402
+from aelib.course import exercises, selfcheck, syllabus  # noqa: E402
 from aelib.course.browser import (MIN_FIGURE_SCALE, MIN_TEXT_PX, PROJECTOR, check_notebook,  # noqa: E402
                            lab_server)
 
@@ -113,9 +114,11 @@ def test_presented_at_projector_size(server, browser, name):
     # notebook 00's promise: a static figure before every widget, for a reader without a kernel
     assert not result["unillustrated"], f"widgets with no static figure before them: {result['unillustrated']}"
     # answers behind reveals (self-checks; the revision notebook's model answers), rendered and working in Lab
+    # and the worked solutions of the exercises
     number = name[:2]
     expected = (len(syllabus.questions()) if number == "15" else
                 0 if number == "00" else len(selfcheck.questions_for(number)))
+    expected += len(exercises.solutions(nbformat.read(syllabus.notebook(number).path, as_version=4)))
     assert result["reveals"]["count"] == expected, result["reveals"]
     assert result["reveals"]["opens"] in ((None,) if expected == 0 else (True,)), result["reveals"]
 
