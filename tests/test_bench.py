@@ -29,6 +29,10 @@ def test_run_notebook_measures_time_memory_and_widgets(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("import numpy as np\nfrom aelib.widgets import ImageBrowser\n"
                                   "b = ImageBrowser({k: np.zeros((3, 3)) + k / 3 for k in range(3)})"),
+        nbformat.v4.new_markdown_cell("## Exercises\n1. Sleep.\n2. Fail."),
+        nbformat.v4.new_markdown_cell("<details><summary><b>Solution 1</b></summary>\n\n```python\nimport time\n"
+                                      "time.sleep(0.3)\n```\n\n</details>\n\n<details><summary><b>Solution 2"
+                                      "</b></summary>\n\n```python\nassert False, 'no'\n```\n\n</details>"),
     ])
     path = tmp_path / "t.ipynb"
     nbformat.write(nb, path)
@@ -36,6 +40,9 @@ def test_run_notebook_measures_time_memory_and_widgets(tmp_path):
     assert r["error"] is None and r["seconds"] > 0 and r["peak_mb"] > 10
     assert 0 < r["cpu_s"] < r["seconds"] + 5
     assert [w["name"] for w in r["widgets"]] == ["b"] and r["widgets"][0]["moves"] == 2
+    (one, two) = r["solutions"]                          # timed after the notebook, each on its own
+    assert one["number"] == 1 and one["seconds"] >= 0.3 and one["error"] is None
+    assert two["error"] == "AssertionError: no" and r["error"] is None
 
 
 @pytest.mark.slow
@@ -146,3 +153,14 @@ def test_benchmark_widgets_times_every_control_and_restores_it():
     assert res["b"]["moves"] == 2 and res["w"]["moves"] >= 16 and res["w"]["kind"] == "LatentExplorer"
     assert res["w"]["ms"] >= 5 and 0 < res["b"]["ms"] < res["w"]["ms"], res
     assert (b.value, w.z) == before
+
+
+def test_solutions_section_totals_each_notebook_and_flags_failures():
+    results = [dict(notebook="01_a.ipynb", seconds=30.0, solutions=[dict(number=1, seconds=2.0, error=None),
+                                                                     dict(number=2, seconds=9.5, error=None)]),
+               dict(notebook="02_b.ipynb", seconds=20.0, solutions=[dict(number=1, seconds=1.0, error="E: x")]),
+               dict(notebook="03_c.ipynb", seconds=10.0, solutions=[])]
+    text = "\n".join(bench.solutions_section(results, baseline_s=0.5))
+    assert "| 01_a.ipynb | 2 | 11.5 | 9.5 (solution 2) | 23 |" in text
+    assert "| 02_b.ipynb | 1 | 1.0 | 1.0 (solution 1) | 2 | **failed: solution 1** |" in text
+    assert "03_c" not in text and "**all 3 solutions** | | **12.5**" in text

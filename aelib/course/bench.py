@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from .. import data, threads, training, vae
-from . import browser, syllabus
+from . import browser, exercises, syllabus
 
 MARK = "AELIB_BENCH_JSON:"
 
@@ -104,18 +104,22 @@ def _cpu_seconds(pid: int | None) -> float:
         return float("nan")
 
 
-def run_notebook(path: Path, timeout: int = 600, start_at: float | None = None) -> dict:
+def run_notebook(path: Path, timeout: int = 600, start_at: float | None = None, solutions: bool = True) -> dict:
     """Execute one notebook in a fresh kernel; return its measurements.
 
     Returns ``{"notebook", "seconds" (wall time of run-all, kernel start excluded), "cpu_s" (the kernel's
     CPU seconds during run-all), "started" (``time.time()`` when run-all began), "peak_mb" (the kernel's peak
-    resident memory), "widgets" (latencies), "error" (None, or the first line of the error)}``. ``start_at``: a ``time.time()`` to wait for after
+    resident memory), "widgets" (latencies), "error" (None, or the first line of the error), "solutions"
+    ([{"number", "seconds", "error"}]: each worked solution of the exercises, run after the notebook and its
+    probe in the same kernel, timed on its own; empty with ``solutions=False`` or when the notebook failed)}``. ``start_at``: a ``time.time()`` to wait for after
     the kernel has started, so that several processes start their run-all together.
     """
     import nbformat
     from nbclient import NotebookClient
     nb = nbformat.read(path, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(_PROBE))
+    solved = exercises.solutions(nb) if solutions else []
+    probe_cell = nbformat.v4.new_code_cell(_PROBE)
+    nb.cells.append(probe_cell)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     with client.setup_kernel():
         process = getattr(getattr(client.km, "provisioner", None), "process", None)
@@ -133,9 +137,20 @@ def run_notebook(path: Path, timeout: int = 600, start_at: float | None = None) 
             error = _error_line(e)
         seconds = time.perf_counter() - t0
         cpu_s = _cpu_seconds(pid) - cpu0
+        timed = []
+        for s in solved if error is None else []:        # after the chapter, as a student runs them
+            cell = nbformat.v4.new_code_cell(s.code)
+            nb.cells.append(cell)
+            t1 = time.perf_counter()
+            try:
+                client.execute_cell(cell, len(nb.cells) - 1)
+                failed = None
+            except Exception as e:
+                failed = _error_line(e)
+            timed.append(dict(number=s.number, seconds=time.perf_counter() - t1, error=failed))
     out = {"notebook": path.name, "seconds": seconds, "cpu_s": cpu_s, "started": started, "error": error,
-           "peak_mb": float("nan"), "widgets": []}
-    for o in nb.cells[-1].get("outputs", []):
+           "peak_mb": float("nan"), "widgets": [], "solutions": timed}
+    for o in probe_cell.get("outputs", []):
         text = o.get("text", "")
         if MARK in text:
             probe = json.loads(text.split(MARK, 1)[1].strip().splitlines()[0])
@@ -155,7 +170,7 @@ def _error_line(e: Exception) -> str:
 
 def _run_at(args) -> dict:
     path, start_at = args
-    return run_notebook(Path(path), start_at=start_at)
+    return run_notebook(Path(path), start_at=start_at, solutions=False)
 
 
 def run_together(path: Path, copies: int = 2, delay: float = 20.0) -> list[dict]:
@@ -290,6 +305,32 @@ def table(results: list[dict], load_ms: float, extra: list[str] | None = None) -
     if extra:
         lines += [""] + extra
     return "\n".join(lines) + "\n"
+
+
+def solutions_section(results: list[dict], baseline_s: float | None = None) -> list[str]:
+    """Markdown: the worked solutions' run time per notebook (:func:`run_notebook`'s ``solutions``), in seconds
+    and, given ``baseline_s`` (the baseline VAE epoch of the same run), in baseline epochs."""
+    rows = [r for r in results if r.get("solutions")]
+    lines = ["## Worked solutions of the exercises", "",
+             "Each solution runs after its notebook in the same kernel (it uses the chapter's models), as a student "
+             "pastes it into a new cell; timed one by one. Aim: each under about 20 s on the reference machine.", "",
+             "| notebook | solutions | total (s) | longest (s) | total in baseline epochs | status |",
+             "|---|---:|---:|---:|---:|---|"]
+    total = 0.0
+    for r in rows:
+        sols = r["solutions"]
+        longest = max(sols, key=lambda s: s["seconds"])
+        sec = sum(s["seconds"] for s in sols)
+        total += sec
+        epochs = f"{sec / baseline_s:.0f}" if baseline_s else ""
+        failed = [f"solution {s['number']}" for s in sols if s["error"]]
+        status = f"**failed: {', '.join(failed)}**" if failed else "ok"
+        lines.append(f"| {r['notebook']} | {len(sols)} | {sec:.1f} | {longest['seconds']:.1f} (solution "
+                     f"{longest['number']}) | {epochs} | {status} |")
+    count = sum(len(r["solutions"]) for r in rows)
+    lines.append(f"| **all {count} solutions** | | **{total:.1f}** | | "
+                 f"{f'{total / baseline_s:.0f}' if baseline_s else ''} | |")
+    return lines
 
 
 def browser_section(results: list[dict], browser_results: list[dict]) -> list[str]:
@@ -439,6 +480,8 @@ def main(argv=None) -> int:
     if all(r["seconds"] for r in rows):
         extra += ["", f"Speed-up of the collection's recipe: **{rows[0]['seconds'] / rows[1]['seconds']:.2f}x** "
                   "(aim: at least 2x)."]
+    baseline_s = rows[0]["seconds"] / rows[0]["epochs"] if rows[0]["seconds"] else None
+    extra += [""] + solutions_section(results, baseline_s)
     report = table(results, warm_load_ms(), sections + extra)
     output = Path(args.output) if args.output else paths[0].parent.parent / "BENCHMARKS.md"
     output.write_text(report, encoding="utf-8")
