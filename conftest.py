@@ -37,13 +37,10 @@ def reading_copy(tmp_path_factory):
 def _followups(nbfile) -> list[tuple[str, str]]:
     """``(name, code)`` to run in a notebook's kernel after its last cell: its widget checks, then every worked
     solution of its exercises (``aelib.course.exercises``), as a student runs them after the chapter."""
-    import sys
-
     import nbformat
 
     from aelib.course import exercises
-    sys.path.insert(0, str(Path(__file__).parent / "tests"))
-    from widget_checks import RESET, WIDGET_CHECKS
+    from tests.widget_checks import RESET, WIDGET_CHECKS
     number = nbfile.path.name[:2]
     out = [("widget checks", WIDGET_CHECKS[number] + RESET)] if number in WIDGET_CHECKS else []
     nb = nbformat.read(nbfile.path, as_version=4)
