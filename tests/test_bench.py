@@ -14,12 +14,17 @@ def test_table_formats_results_and_flags_misses():
                              dict(name="f", kind="FigureControls", ms=250.0, moves=2, figure=True)]),
                dict(notebook="b.ipynb", seconds=45.0, cpu_s=44.0, error="AssertionError: x", peak_mb=1500.0,
                     widgets=[])]
-    text = bench.table(results, 12.5, ["## extra", "line"])
-    assert "| a.ipynb | 12.0 | yes | 11.5 | 500 | yes | ok |" in text
-    assert "| b.ipynb | 45.0 | **no** | 44.0 | 1500 | **no** | error: AssertionError: x |" in text
+    results[0].update(cells=[dict(index=2, seconds=4.0, line="fit(model)", figure=False)], first_figure_s=1.5)
+    text = bench.table(results, 12.5, ["## extra", "line"], baseline_s=0.3)
+    # 12 s = 40 baseline epochs (<= 100); its longest cell 4 s = 13 epochs (<= 35)
+    assert "| a.ipynb | 12.0 | 40 | yes | 4.0 (cell 2) | 13 | yes | 1.5 | 11.5 | 500 | yes | ok |" in text
+    assert "| b.ipynb | 45.0 | 150 | **no** |  |  |  |  | 44.0 | 1500 | **no** | error: AssertionError: x |" in text
+    assert "| **all 2 notebooks** | **57** | **190** | yes (1,300) |" in text
     assert "| a.ipynb | `f` | FigureControls | 250.0 | 2 | < 200 ms: **no** |" in text
     assert "| a.ipynb | `w` | ImageBrowser | 0.4 | 3 | < 50 ms: yes |" in text
-    assert "**57**" in text and "12.5 ms" in text and text.rstrip().endswith("line")
+    assert "12.5 ms" in text and text.rstrip().endswith("line") and "0.300 s" in text
+    plain = bench.table(results, 12.5)                     # without a baseline epoch: seconds only
+    assert "| a.ipynb | 12.0 |  |  | 4.0 (cell 2) |  |  | 1.5 |" in plain
     assert "cores" in bench.machine() and "## GPU" in text and "GPU" in bench.gpu_note()
 
 
@@ -29,6 +34,8 @@ def test_run_notebook_measures_time_memory_and_widgets(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("import numpy as np\nfrom aelib.widgets import ImageBrowser\n"
                                   "b = ImageBrowser({k: np.zeros((3, 3)) + k / 3 for k in range(3)})"),
+        nbformat.v4.new_code_cell("import time\ntime.sleep(0.4)"),
+        nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.show()"),
         nbformat.v4.new_markdown_cell("## Exercises\n1. Sleep.\n2. Fail."),
         nbformat.v4.new_markdown_cell("<details><summary><b>Solution 1</b></summary>\n\n```python\nimport time\n"
                                       "time.sleep(0.3)\n```\n\n</details>\n\n<details><summary><b>Solution 2"
@@ -40,6 +47,16 @@ def test_run_notebook_measures_time_memory_and_widgets(tmp_path):
     assert r["error"] is None and r["seconds"] > 0 and r["peak_mb"] > 10
     assert 0 < r["cpu_s"] < r["seconds"] + 5
     assert [w["name"] for w in r["widgets"]] == ["b"] and r["widgets"][0]["moves"] == 2
+    cells = r["cells"]                                   # every code cell, timed on its own
+    assert [c["index"] for c in cells] == [0, 1, 2] and [c["figure"] for c in cells] == [False, False, True]
+    assert cells[1]["seconds"] >= 0.4 and cells[1]["line"] == "import time"
+    assert r["first_figure_s"] >= sum(c["seconds"] for c in cells[:2]) and r["first_figure_s"] <= r["seconds"]
+    lines = bench.profile_lines(r, baseline_s=0.2)
+    rows = [l for l in lines if l.startswith("| ") and l.split("|")[1].strip().isdigit()]
+    assert len(rows) == 3 and any(l.startswith("| 1 | import time | 0.4") for l in rows)
+    seconds = [float(l.split("|")[3]) for l in rows]
+    assert seconds == sorted(seconds, reverse=True)      # slowest first
+    assert lines[0].startswith("### t.ipynb:") and "baseline epochs" in lines[0]
     (one, two) = r["solutions"]                          # timed after the notebook, each on its own
     assert one["number"] == 1 and one["seconds"] >= 0.3 and one["error"] is None
     assert two["error"] == "AssertionError: no" and r["error"] is None
@@ -164,3 +181,32 @@ def test_solutions_section_totals_each_notebook_and_flags_failures():
     assert "| 01_a.ipynb | 2 | 11.5 | 9.5 (solution 2) | 23 |" in text
     assert "| 02_b.ipynb | 1 | 1.0 | 1.0 (solution 1) | 2 | **failed: solution 1** |" in text
     assert "03_c" not in text and "**all 3 solutions** | | **12.5**" in text
+
+
+def test_recipe_section_reports_the_median_speed_up_and_the_baseline_epoch():
+    rows = lambda base, fast: [dict(recipe="baseline", seconds=base, epochs=25, final_elbo=-107.9),
+                               dict(recipe="collection", seconds=fast, epochs=19, final_elbo=-107.5)]
+    lines, baseline_s = bench.recipe_section({0: rows(10.0, 4.0), 1: rows(9.0, 5.0), 2: rows(11.0, 5.0)})
+    text = "\n".join(lines)
+    assert "**2.20x** median (2.50, 1.80, 2.20); at least 2x: yes" in text
+    assert "| baseline | 1 | 9.00 | 25 | -107.9 |" in text
+    assert baseline_s == pytest.approx(10.0 / 25)             # the median seconds per baseline epoch
+    never = [dict(recipe="baseline", seconds=None, epochs=None, final_elbo=-120.0), rows(1, 1)[1]]
+    lines, baseline_s = bench.recipe_section({0: never})
+    assert baseline_s is None and "not reached" in "\n".join(lines) and "Speed-up" not in "\n".join(lines)
+
+
+def test_one_core_section_compares_with_all_cores_in_baseline_epochs():
+    alone = [dict(notebook="a.ipynb", seconds=10.0)]
+    pinned = [dict(notebook="a.ipynb", seconds=12.0, error=None)]
+    text = "\n".join(bench.one_core_section(alone, pinned, baseline_s=0.05))
+    assert "| a.ipynb | 10.0 | 12.0 | 1.20 | 240 | **no** |" in text
+    assert "| a.ipynb | 10.0 | 12.0 | 1.20 | 40 | yes |" in "\n".join(bench.one_core_section(alone, pinned, 0.3))
+
+
+def test_slowest_cells_section_lists_the_slowest_cells_first():
+    r = dict(notebook="a.ipynb", cells=[dict(index=1, seconds=1.0, line="x = 1", figure=False),
+                                        dict(index=4, seconds=6.0, line="fit(m) | g", figure=True),
+                                        dict(index=2, seconds=3.0, line="plot()", figure=True)])
+    text = "\n".join(bench.slowest_cells_section([r], baseline_s=0.5, top=2))
+    assert "| a.ipynb | cell 4 `fit(m) / g` 6.0 (12); cell 2 `plot()` 3.0 (6) |" in text and "x = 1" not in text
