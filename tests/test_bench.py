@@ -210,3 +210,11 @@ def test_slowest_cells_section_lists_the_slowest_cells_first():
                                         dict(index=2, seconds=3.0, line="plot()", figure=True)])
     text = "\n".join(bench.slowest_cells_section([r], baseline_s=0.5, top=2))
     assert "| a.ipynb | cell 4 `fit(m) / g` 6.0 (12); cell 2 `plot()` 3.0 (6) |" in text and "x = 1" not in text
+
+
+def test_vae_time_to_quality_stops_at_the_target_and_the_baseline_epoch_is_positive():
+    rows = bench.vae_time_to_quality(target=-200.0)      # an easy target: reached within a few epochs
+    assert [r["recipe"].split(":")[0] for r in rows] == ["baseline", "collection"]
+    for r in rows:
+        assert 0 < r["seconds"] and 1 <= r["epochs"] <= 5 and r["final_elbo"] >= -200.0   # stopped there
+    assert 0 < bench.baseline_epoch_seconds(epochs=1) < 30

@@ -190,9 +190,10 @@ def _has_figure(cell) -> bool:
     return False
 
 
-def longest_cell(result: dict) -> dict | None:
-    """The slowest code cell of a :func:`run_notebook` result (``{"index", "seconds", "line", "figure"}``)."""
-    return max(result.get("cells") or [], key=lambda c: c["seconds"], default=None)
+def slowest_cells(result: dict, top: int | None = None) -> list[dict]:
+    """The code cells of a :func:`run_notebook` result (``{"index", "seconds", "line", "figure"}``), slowest first;
+    the first ``top`` of them if given."""
+    return sorted(result.get("cells") or [], key=lambda c: -c["seconds"])[:top]
 
 
 def profile_lines(result: dict, baseline_s: float | None = None, top: int | None = None) -> list[str]:
@@ -206,7 +207,7 @@ def profile_lines(result: dict, baseline_s: float | None = None, top: int | None
     lines = [f"### {result['notebook']}: {total:.1f} s"
              + (f" = {total / baseline_s:.0f} baseline epochs" if baseline_s else ""), "",
              "| cell | first line | s | baseline epochs | share |", "|---:|---|---:|---:|---:|"]
-    for c in sorted(result.get("cells") or [], key=lambda c: -c["seconds"])[:top]:
+    for c in slowest_cells(result, top):
         epochs = f"{c['seconds'] / baseline_s:.1f}" if baseline_s else ""
         line = c["line"].replace("|", "\\|")
         lines.append(f"| {c['index']} | {line} | {c['seconds']:.2f} | {epochs} | {c['seconds'] / total:.0%} |")
@@ -276,6 +277,18 @@ class _Reached(Exception):
     """Raised from a training callback to stop once the target ELBO is reached."""
 
 
+def _train_recipe(recipe: dict, x_train, seed: int, on_epoch=None, state: dict | None = None):
+    """Train a 20-D VAE on ``x_train`` with a recipe of :mod:`aelib.vae` (``hidden`` plus :func:`fit` options);
+    the model is put in ``state["model"]`` before training starts. Returns the :class:`History`."""
+    recipe = dict(recipe)
+    torch.manual_seed(seed)
+    model = vae.VAE(784, recipe.pop("hidden"), 20)
+    if state is not None:
+        state["model"] = model
+    return training.fit(model, x_train, vae.vae_loss(), seed=seed, progress=False, live=False, on_epoch=on_epoch,
+                        **recipe)
+
+
 def vae_time_to_quality(target: float = -108.0, seed: int = 0, baseline_epochs: int = 60) -> list[dict]:
     """Seconds of training for each VAE recipe to reach a test ELBO of ``target`` nats (binarised MNIST split).
 
@@ -291,11 +304,10 @@ def vae_time_to_quality(target: float = -108.0, seed: int = 0, baseline_epochs: 
                ("collection: 784-256-20, Adam 5e-3 cosine, batch 128", dict(vae.FAST_RECIPE)))
     out = []
     for name, recipe in recipes:
-        torch.manual_seed(seed)
-        model = vae.VAE(784, recipe.pop("hidden"), 20)
         state = {"eval": 0.0, "reached": None, "elbo": None}
 
-        def on_epoch(epoch, hist, model=model, state=state):
+        def on_epoch(epoch, hist, state=state):
+            model = state["model"]
             trained = hist.seconds - state["eval"]          # hist.seconds includes earlier evaluations
             t0 = time.perf_counter()
             state["elbo"] = vae.elbo(model, x_test)["elbo"]
@@ -305,8 +317,7 @@ def vae_time_to_quality(target: float = -108.0, seed: int = 0, baseline_epochs: 
                 raise _Reached
 
         try:
-            training.fit(model, x_train, vae.vae_loss(), seed=seed, progress=False, live=False, on_epoch=on_epoch,
-                         **recipe)
+            _train_recipe(recipe, x_train, seed, on_epoch, state)
         except _Reached:                                   # no need to train on once the target is reached
             pass
         seconds, epochs = state["reached"] or (None, None)
@@ -375,7 +386,7 @@ def table(results: list[dict], load_ms: float, extra: list[str] | None = None,
     for r in results:
         total += r["seconds"]
         status = "ok" if not r["error"] else f"error: {r['error']}"
-        cell = longest_cell(r)
+        cell = next(iter(slowest_cells(r, 1)), None)
         cell_cols = (f"{cell['seconds']:.1f} (cell {cell['index']}) | {epochs(cell['seconds'])} | "
                      f"{within(cell['seconds'], TARGET_EPOCHS_CELL)}") if cell else " |  | "
         first = r.get("first_figure_s")
@@ -408,11 +419,7 @@ def baseline_epoch_seconds(epochs: int = 3, seed: int = 0) -> float:
     """Seconds per epoch of the baseline VAE recipe (:data:`aelib.vae.BASELINE_RECIPE`, 4,000 binarised digits),
     training only, averaged over ``epochs``: the machine's speed, in the unit the benchmark's targets use."""
     split = data.load_split("mnist")
-    recipe = dict(vae.BASELINE_RECIPE, epochs=epochs)
-    torch.manual_seed(seed)
-    model = vae.VAE(784, recipe.pop("hidden"), 20)
-    hist = training.fit(model, data.binarize(split.x_train), vae.vae_loss(), seed=seed, progress=False, live=False,
-                        **recipe)
+    hist = _train_recipe(dict(vae.BASELINE_RECIPE, epochs=epochs), data.binarize(split.x_train), seed)
     return hist.seconds / epochs
 
 
@@ -436,8 +443,9 @@ def recipe_section(by_seed: dict[int, list[dict]], target: float = -108.0) -> tu
             lines.append(f"| {r['recipe']} | {seed} | {sec} | {r['epochs'] or ''} | {r['final_elbo']:.1f} |")
     ups = [rows[0]["seconds"] / rows[1]["seconds"] for rows in by_seed.values() if all(r["seconds"] for r in rows)]
     if ups:
-        lines += ["", f"Speed-up of the collection's recipe: **{statistics.median(ups):.2f}x** median "
-                  f"({', '.join(f'{u:.2f}' for u in ups)}); at least 2x: {'yes' if statistics.median(ups) >= 2 else '**no**'}."]
+        median = statistics.median(ups)
+        lines += ["", f"Speed-up of the collection's recipe: **{median:.2f}x** median "
+                  f"({', '.join(f'{u:.2f}' for u in ups)}); at least 2x: {'yes' if median >= 2 else '**no**'}."]
     epochs = [rows[0]["seconds"] / rows[0]["epochs"] for rows in by_seed.values() if rows[0]["seconds"]]
     return lines, (statistics.median(epochs) if epochs else None)
 
@@ -448,7 +456,7 @@ def one_core_section(results: list[dict], one_core: list[dict], baseline_s: floa
     lines = ["## One core", "",
              "Every notebook again with the benchmark and its kernel pinned to one core (`os.sched_setaffinity`, as "
              "`taskset -c 0` does; one thread, like a Binder pod), without its solutions. Target: each "
-             f"\u2264 {TARGET_EPOCHS_ONE_CORE} baseline epochs (the epoch measured on all cores in this run).", "",
+             f"\u2264 {TARGET_EPOCHS_ONE_CORE} baseline epochs (the epoch measured unpinned in this run).", "",
              f"| notebook | all cores (s) | one core (s) | ratio | baseline epochs | \u2264 {TARGET_EPOCHS_ONE_CORE} |",
              "|---|---:|---:|---:|---:|:-:|"]
     for r in one_core:
@@ -469,7 +477,7 @@ def slowest_cells_section(results: list[dict], baseline_s: float | None = None, 
              "Every cell of one notebook: `python -m aelib.course.bench --profile 12`.", "",
              f"| notebook | slowest cells{unit} |", "|---|---|"]
     for r in results:
-        cells = sorted(r.get("cells") or [], key=lambda c: -c["seconds"])[:top]
+        cells = slowest_cells(r, top)
         shown = "; ".join(f"cell {c['index']} `{c['line'].replace('|', '/').replace('`', '')}` {c['seconds']:.1f}"
                           + (f" ({c['seconds'] / baseline_s:.0f})" if baseline_s else "") for c in cells)
         lines.append(f"| {r['notebook']} | {shown} |")
@@ -614,6 +622,9 @@ def main(argv=None) -> int:
         paths = syllabus.selected_paths(args.only)
     except FileNotFoundError as err:
         print(err, file=sys.stderr)
+        return 2
+    if args.one_core and not hasattr(os, "sched_setaffinity"):
+        print("--one-core pins processes to a core, which this system does not offer (Linux only)", file=sys.stderr)
         return 2
     if args.profile:
         print("timing the baseline VAE epoch ...", flush=True)
