@@ -57,4 +57,4 @@ def label_entropy(clf: nn.Module, images) -> float:
     labels = probabilities(clf, images).argmax(axis=1)
     p = np.bincount(labels, minlength=10) / len(labels)
     p = p[p > 0]
-    return float(-(p * np.log(p)).sum())
+    return max(0.0, float(-(p * np.log(p)).sum()))     # 0.0, not -0.0, for a single class

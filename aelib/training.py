@@ -5,7 +5,8 @@ The loss is a function ``loss_fn(model, batch)``, written in the chapter that te
 e.g. ``"recon"`` and ``"kl"``, are logged). ``batch`` is a tensor ``(b, d)`` of inputs, or the tuple
 ``(x, y)`` when labels are passed to :func:`fit`.
 
-Seeds, devices and tensor conversion are :mod:`aelib.runtime`'s; the live loss curve is :class:`aelib.plots.LivePlot`.
+The optimiser is :func:`make_optimizer`'s (fused Adam by default). Seeds, devices and tensor conversion are
+:mod:`aelib.runtime`'s; the live loss curve is :class:`aelib.plots.LivePlot`.
 """
 from __future__ import annotations
 
@@ -166,10 +167,41 @@ def seconds_per_step(runs: dict, x, batch_size: int = 100, steps: int = 20, roun
     return {name: float(np.median(t)) for name, t in times.items()}
 
 
+_OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD"}
+
+
+def make_optimizer(params, name: str = "adam", *, lr: float = 1e-3, fused: bool | None = None, device=None,
+                   **kwargs) -> torch.optim.Optimizer:
+    """``torch.optim.Adam``, ``AdamW`` or ``SGD`` over ``params``, with PyTorch's fused Adam kernel where it helps.
+
+    Arguments:
+        params: the parameters (``model.parameters()``) or parameter groups.
+        name: ``"adam"``, ``"adamw"`` or ``"sgd"``.
+        lr: the learning rate; ``kwargs`` (``weight_decay``, ``betas``, ``momentum`` ...) go to the optimiser.
+        fused: one fused pass over each parameter tensor instead of a dozen elementwise operations: the same update
+            to rounding, and 10-40 % off a small model's whole training step on one CPU thread (the smaller the
+            model, the more of its step the optimiser is). Default: on for Adam and AdamW on the CPU and CUDA,
+            off on other devices; ``False`` gives the plain optimiser of PyTorch's examples.
+        device: where the parameters live (default :func:`choose_device`); decides the default of ``fused``.
+
+    Raises:
+        ValueError: an unknown ``name``, or ``fused=True`` with SGD.
+    """
+    if name not in _OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}: choose one of {', '.join(_OPTIMIZERS)}")
+    device = choose_device(device) if not isinstance(device, torch.device) else device
+    if fused is None:
+        fused = name in ("adam", "adamw") and device.type in ("cpu", "cuda")
+    if fused and name not in ("adam", "adamw"):
+        raise ValueError(f"fused=True needs optimizer 'adam' or 'adamw', got {name!r}")
+    return getattr(torch.optim, _OPTIMIZERS[name])(params, lr=lr, **kwargs, **({"fused": True} if fused else {}))
+
+
 def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_size: int = 100,
         lr: float = 1e-3, optimizer: str = "adam", weight_decay: float = 0.0, x_val=None,
         y_train=None, y_val=None, device=None, seed: int | None = None, live: bool | None = None,
-        progress: bool = True, title: str = "", on_epoch=None, schedule: str = "constant") -> History:
+        progress: bool = True, title: str = "", on_epoch=None, schedule: str = "constant",
+        fused: bool | None = None) -> History:
     """Train ``model`` by minibatch gradient descent on ``loss_fn``; return a :class:`History`.
 
     Arguments:
@@ -187,6 +219,7 @@ def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_siz
         on_epoch: optional ``on_epoch(epoch, history)`` called after every epoch.
         schedule: ``"constant"`` learning rate, or ``"cosine"``: from ``lr`` down to 0 over the epochs
             (Loshchilov & Hutter 2017), which lets a larger starting ``lr`` converge.
+        fused: PyTorch's fused Adam/AdamW kernel (see :func:`make_optimizer`; default on the CPU and CUDA).
 
     Raises:
         TrainingDiverged: if the loss becomes NaN or infinite, saying at which epoch and what to lower.
@@ -212,10 +245,7 @@ def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_siz
         if labels and y_val is None:
             raise ValueError("with y_train given, pass y_val too (or no x_val)")
         val = (as_tensor(x_val, device),) + ((as_tensor(y_val, device),) if labels else ())
-    opts = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
-    if optimizer not in opts:
-        raise ValueError(f"unknown optimizer {optimizer!r}: choose one of {', '.join(opts)}")
-    opt = opts[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
+    opt = make_optimizer(model.parameters(), optimizer, lr=lr, weight_decay=weight_decay, fused=fused, device=device)
     if schedule not in ("constant", "cosine"):
         raise ValueError(f"unknown schedule {schedule!r}: choose 'constant' or 'cosine'")
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if schedule == "cosine" else None

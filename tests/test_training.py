@@ -129,3 +129,35 @@ def test_seconds_per_step_times_models_in_turns_and_leaves_them_untouched():
     assert all(torch.equal(a, b) for a, b in zip(before, small.parameters()))
     with pytest.raises(ValueError, match="steps and rounds"):
         training.seconds_per_step({"small": (small, mse)}, x, steps=0)
+
+
+def test_fused_adam_is_the_default_on_the_cpu_and_takes_the_same_steps(monkeypatch):
+    made = []
+    real = torch.optim.Adam
+
+    def spy(params, **kw):
+        made.append(kw.get("fused"))
+        return real(params, **kw)
+
+    monkeypatch.setattr(torch.optim, "Adam", spy)
+    x = torch.rand(64, 12)
+    weights = {}
+    for fused in (None, False):
+        runtime.seed_everything(0)
+        ae = Autoencoder(12, (8,), 3)
+        training.fit(ae, x, mse, epochs=3, batch_size=16, lr=1e-2, progress=False, device="cpu", fused=fused)
+        weights[fused] = torch.cat([p.detach().flatten() for p in ae.parameters()])
+    assert made == [True, None]                        # default: fused; False: PyTorch's plain Adam
+    assert torch.allclose(weights[None], weights[False], atol=1e-5)   # 12 steps: the same update to rounding
+    with pytest.raises(ValueError, match="fused=True needs optimizer 'adam' or 'adamw'"):
+        training.fit(Autoencoder(12, (8,), 3), x, mse, optimizer="sgd", fused=True, progress=False, device="cpu")
+
+
+def test_make_optimizer_names_and_fused_default():
+    p = [torch.nn.Parameter(torch.zeros(3))]
+    assert isinstance(training.make_optimizer(p, "sgd", lr=0.1, momentum=0.9, device="cpu"), torch.optim.SGD)
+    adam = training.make_optimizer(p, "adam", lr=1e-3, betas=(0.5, 0.999), device="cpu")
+    assert adam.defaults["fused"] and adam.defaults["betas"] == (0.5, 0.999)
+    assert not training.make_optimizer(p, "adamw", fused=False, device="cpu").defaults["fused"]
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
+        training.make_optimizer(p, "rmsprop")
