@@ -59,7 +59,7 @@ def test_run_notebook_measures_time_memory_and_widgets(tmp_path):
     assert lines[0].startswith("### t.ipynb:") and "baseline epochs" in lines[0]
     (one, two) = r["solutions"]                          # timed after the notebook, each on its own
     assert one["number"] == 1 and one["seconds"] >= 0.3 and one["error"] is None
-    assert two["error"] == "AssertionError: no" and r["error"] is None
+    assert two["error"] == "AssertionError: no at `assert False, 'no'`" and r["error"] is None
 
 
 @pytest.mark.slow
@@ -69,7 +69,7 @@ def test_run_notebook_reports_errors(tmp_path):
     path = tmp_path / "e.ipynb"
     nbformat.write(nb, path)
     r = bench.run_notebook(path, timeout=120)
-    assert r["error"] == "AssertionError: boom"          # the cell's own exception, not nbclient's wrapper
+    assert r["error"] == "AssertionError: boom at `assert 1 == 2, 'boom'`"   # the cell's own exception and line
 
 
 def test_peak_memory_units_on_linux_macos_and_windows(monkeypatch):
@@ -142,6 +142,10 @@ def test_a_failed_notebook_is_reported_by_its_cells_exception():
                              "Expected all tensors to be on the same device\nmore")
     assert bench._error_line(err) == "RuntimeError: Expected all tensors to be on the same device"
     assert bench._error_line(ValueError("bad\nvalue")) == "ValueError: bad"
+    # an assert without a message: the line that failed, from IPython's coloured traceback
+    tb = ("\x1b[0;31mAssertionError\x1b[0m\nCell In[3], line 5\n      3 x = 1\n"
+          "\x1b[0;32m----> 5\x1b[0m \x1b[38;5;28;01massert\x1b[39;00m gain < 0.3\n")
+    assert bench._error_line(CellExecutionError(tb, "AssertionError", "")) == "AssertionError:  at `assert gain < 0.3`"
 
 
 def test_browser_section_puts_end_to_end_latency_beside_the_kernel_side_time():
@@ -179,7 +183,7 @@ def test_solutions_section_totals_each_notebook_and_flags_failures():
                dict(notebook="03_c.ipynb", seconds=10.0, solutions=[])]
     text = "\n".join(bench.solutions_section(results, baseline_s=0.5))
     assert "| 01_a.ipynb | 2 | 11.5 | 9.5 (solution 2) | 23 |" in text
-    assert "| 02_b.ipynb | 1 | 1.0 | 1.0 (solution 1) | 2 | **failed: solution 1** |" in text
+    assert "| 02_b.ipynb | 1 | 1.0 | 1.0 (solution 1) | 2 | **failed: solution 1 (E: x)** |" in text
     assert "03_c" not in text and "**all 3 solutions** | | **12.5**" in text
 
 

@@ -27,6 +27,7 @@ import json
 import math
 import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -215,10 +216,17 @@ def profile_lines(result: dict, baseline_s: float | None = None, top: int | None
 
 
 def _error_line(e: Exception) -> str:
-    """One line for a failed run: the cell's own exception (``CellExecutionError`` carries it) or ``e``'s."""
+    """One line for a failed run: the cell's own exception (``CellExecutionError`` carries it) or ``e``'s, and the
+    line of code that raised it where the traceback shows one (an ``assert`` without a message says nothing else)."""
     name, value = getattr(e, "ename", None), getattr(e, "evalue", None)
     if name:
-        return f"{name}: {(value or '').strip().splitlines()[0][:200] if (value or '').strip() else ''}"
+        line = f"{name}: {(value or '').strip().splitlines()[0][:200] if (value or '').strip() else ''}"
+        marked = [t for t in re.sub(r"\x1b\[[0-9;]*m", "", str(getattr(e, "traceback", "") or "")).splitlines()
+                  if t.lstrip().startswith("---->")]
+        if marked:
+            code = re.sub(r"^\s*---->\s*\d*\s*", "", marked[-1]).strip()[:160]
+            line += f" at `{code}`"
+        return line
     text = str(e).strip()
     return f"{type(e).__name__}: {text.splitlines()[0][:200] if text else ''}"
 
@@ -301,7 +309,7 @@ def vae_time_to_quality(target: float = -108.0, seed: int = 0, baseline_epochs: 
     split = data.load_split("mnist")
     x_train, x_test = data.binarize(split.x_train), data.binarize(split.x_test)
     recipes = (("baseline: 784-400-20, Adam 1e-3, batch 128", dict(vae.BASELINE_RECIPE, epochs=baseline_epochs)),
-               ("collection: 784-256-20, Adam 5e-3 cosine, batch 128", dict(vae.FAST_RECIPE)))
+               ("collection: 784-256-20, fused Adam 5e-3 cosine, batch 128", dict(vae.FAST_RECIPE)))
     out = []
     for name, recipe in recipes:
         state = {"eval": 0.0, "reached": None, "elbo": None}
@@ -349,7 +357,8 @@ def table(results: list[dict], load_ms: float, extra: list[str] | None = None,
     they hold on any machine. Without it, seconds only.
     """
     epoch_note = (f"The machine's speed: one epoch of the baseline VAE recipe (the pytorch/examples VAE, 784-400-20, "
-                  f"Adam 1e-3, batch 128, 4,000 images; training only, the collection's thread policy) took "
+                  f"PyTorch's plain Adam at 1e-3, batch 128, 4,000 images; training only, the collection's thread "
+                  f"policy) took "
                   f"**{baseline_s:.3f} s** in this run (the reference 2-core Intel Xeon: 0.142 s)."
                   if baseline_s else "No baseline epoch was measured in this run: seconds only.")
     lines = [
@@ -500,7 +509,7 @@ def solutions_section(results: list[dict], baseline_s: float | None = None) -> l
         sec = sum(s["seconds"] for s in sols)
         total += sec
         epochs = f"{sec / baseline_s:.0f}" if baseline_s else ""
-        failed = [f"solution {s['number']}" for s in sols if s["error"]]
+        failed = [f"solution {s['number']} ({s['error']})".replace("|", "\\|") for s in sols if s["error"]]
         status = f"**failed: {', '.join(failed)}**" if failed else "ok"
         lines.append(f"| {r['notebook']} | {len(sols)} | {sec:.1f} | {longest['seconds']:.1f} (solution "
                      f"{longest['number']}) | {epochs} | {status} |")
@@ -641,7 +650,9 @@ def main(argv=None) -> int:
     for p in paths:
         print(f"running {p.name} ...", flush=True)
         r = run_notebook(p)
-        print(f"  {r['seconds']:.1f} s, {r['peak_mb']:.0f} MB" + (f", ERROR {r['error']}" if r["error"] else ""), flush=True)
+        print(f"  {r['seconds']:.1f} s, {r['peak_mb']:.0f} MB" + (f", ERROR {r['error']}" if r["error"] else "")
+              + "".join(f"\n  solution {s['number']} failed: {s['error']}" for s in r["solutions"] if s["error"]),
+              flush=True)
         results.append(r)
     one_core = []
     if args.one_core:
