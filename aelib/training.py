@@ -180,8 +180,9 @@ def make_optimizer(params, name: str = "adam", *, lr: float = 1e-3, fused: bool 
         lr: the learning rate; ``kwargs`` (``weight_decay``, ``betas``, ``momentum`` ...) go to the optimiser.
         fused: one fused pass over each parameter tensor instead of a dozen elementwise operations: the same update
             to rounding, and 10-40 % off a small model's whole training step on one CPU thread (the smaller the
-            model, the more of its step the optimiser is). Default: on for Adam and AdamW on the CPU and CUDA,
-            off on other devices; ``False`` gives the plain optimiser of PyTorch's examples.
+            model, the more of its step the optimiser is). Default: on for Adam and AdamW on the CPU and CUDA where
+            this torch has the kernel (the CPU's since torch 2.4), else off; ``False`` gives the plain optimiser of
+            PyTorch's examples.
         device: where the parameters live (default :func:`choose_device`); decides the default of ``fused``.
 
     Raises:
@@ -190,11 +191,16 @@ def make_optimizer(params, name: str = "adam", *, lr: float = 1e-3, fused: bool 
     if name not in _OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}: choose one of {', '.join(_OPTIMIZERS)}")
     device = choose_device(device) if not isinstance(device, torch.device) else device
-    if fused is None:
-        fused = name in ("adam", "adamw") and device.type in ("cpu", "cuda")
     if fused and name not in ("adam", "adamw"):
         raise ValueError(f"fused=True needs optimizer 'adam' or 'adamw', got {name!r}")
-    return getattr(torch.optim, _OPTIMIZERS[name])(params, lr=lr, **kwargs, **({"fused": True} if fused else {}))
+    cls = getattr(torch.optim, _OPTIMIZERS[name])
+    if fused is None and name in ("adam", "adamw") and device.type in ("cpu", "cuda"):
+        params = list(params)
+        try:
+            return cls(params, lr=lr, **kwargs, fused=True)
+        except (RuntimeError, TypeError, ValueError):   # a torch without the fused kernel here (CPU: before 2.4)
+            pass
+    return cls(params, lr=lr, **kwargs, **({"fused": True} if fused else {}))
 
 
 def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_size: int = 100,

@@ -161,3 +161,19 @@ def test_make_optimizer_names_and_fused_default():
     assert not training.make_optimizer(p, "adamw", fused=False, device="cpu").defaults["fused"]
     with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
         training.make_optimizer(p, "rmsprop")
+
+
+def test_make_optimizer_falls_back_to_plain_adam_without_the_fused_kernel(monkeypatch):
+    real = torch.optim.Adam
+
+    def old_torch_adam(params, **kw):                    # torch < 2.4 refuses fused=True for CPU tensors
+        if kw.get("fused"):
+            raise RuntimeError("`fused=True` requires all the params to be floating point Tensors of supported devices")
+        return real(params, **kw)
+
+    monkeypatch.setattr(torch.optim, "Adam", old_torch_adam)
+    p = [torch.nn.Parameter(torch.zeros(3))]
+    opt = training.make_optimizer(iter(p), "adam", lr=1e-3, device="cpu")   # a generator, as model.parameters()
+    assert not opt.defaults["fused"] and opt.param_groups[0]["params"][0] is p[0]
+    with pytest.raises(RuntimeError, match="fused=True"):
+        training.make_optimizer(p, "adam", fused=True, device="cpu")       # asked for explicitly: the error shows
