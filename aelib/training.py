@@ -125,7 +125,8 @@ def _mean_losses(model, loss_fn, data, batch_size, labels) -> dict:
 
 def seconds_per_step(runs: dict, x, batch_size: int = 100, steps: int = 20, rounds: int = 5,
                      lr: float = 1e-3, device=None) -> dict:
-    """The cost of one training step (forward, loss, backward, Adam update) of several models, timed in turns.
+    """The cost of one training step (forward, loss, backward, and the Adam update :func:`fit` uses, from
+    :func:`make_optimizer`) of several models, timed in turns.
 
     Arguments:
         runs: ``{name: (model, loss_fn)}``, ``loss_fn(model, batch)`` as for :func:`fit` (a tensor or a dict with
@@ -142,7 +143,7 @@ def seconds_per_step(runs: dict, x, batch_size: int = 100, steps: int = 20, roun
     state = {}
     for name, (model, loss_fn) in runs.items():
         twin = copy.deepcopy(model).to(batch.device).train()
-        state[name] = (twin, loss_fn, torch.optim.Adam(twin.parameters(), lr=lr))
+        state[name] = (twin, loss_fn, make_optimizer(twin.parameters(), lr=lr, device=batch.device))  # fit's Adam
     times: dict = {name: [] for name in runs}
 
     def step(twin, loss_fn, opt):
