@@ -63,6 +63,25 @@ def test_run_notebook_measures_time_memory_and_widgets(tmp_path):
 
 
 @pytest.mark.slow
+def test_run_all_time_leaves_out_the_benchmarks_own_widget_timing(tmp_path):
+    # the probe that times the widgets runs after the notebook: its seconds are not the notebook's
+    import nbformat
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import time\nimport ipywidgets as widgets\nfrom aelib.widgets import FigureControls\n"
+        "def draw(fig, k=0):\n    time.sleep(0.25)\n    fig.subplots().plot([0, k])\n"
+        "slow = FigureControls(draw, {'k': widgets.IntSlider(value=0, min=0, max=4)}, prefetch=False)")])
+    path = tmp_path / "w.ipynb"
+    nbformat.write(nb, path)
+    r = bench.run_notebook(path, timeout=120)
+    (w,) = r["widgets"]
+    probe_s = w["ms"] * w["moves"] / 1000
+    assert w["moves"] >= 4 and probe_s > 1.0                 # the widget benchmark took over a second ...
+    cell_s = r["cells"][0]["seconds"]
+    assert cell_s >= 0.25 and r["seconds"] < cell_s + 0.5    # ... which run-all does not count
+    assert r["cpu_s"] < r["seconds"] + 0.5
+
+
+@pytest.mark.slow
 def test_run_notebook_reports_errors(tmp_path):
     import nbformat
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("assert 1 == 2, 'boom'")])
