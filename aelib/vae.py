@@ -5,7 +5,7 @@ Model: prior ``p(z) = N(0, I)``; decoder ``p_theta(x|z)`` = independent Bernoull
 (summed over pixels and latent dimensions, averaged over the batch).
 
 Notebook 08 writes the negative ELBO (with the closed-form KL term) and a training step by hand and checks
-the step against :func:`train_vae`; notebook 09 writes the reparameterisation trick; notebook 11 writes the
+the step against :func:`train_vae`, and the autoencoder's loss against :func:`reconstruction_nll`; notebook 09 writes the reparameterisation trick; notebook 11 writes the
 sampler and slerp and checks them against :func:`sample` and :func:`interpolate`.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .models import _check_sizes, mlp
+from .models import Autoencoder, _check_sizes, mlp
 from .runtime import as_tensor, batched_numpy, get_seed, model_device, to_numpy
 from .training import fit
 
@@ -215,6 +215,33 @@ def train_vae(x_train, latent_dim: int = 20, recipe: dict | None = None, seed: i
     model = VAE(784 if not hasattr(x_train, "shape") else x_train.shape[1], recipe.pop("hidden"), latent_dim)
     recipe.update(fit_kwargs)
     hist = fit(model, x_train, vae_loss(beta), x_val=x_val, seed=seed, **recipe)
+    return model, hist
+
+
+def reconstruction_nll(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The Bernoulli reconstruction loss of a model that outputs logits: ``-log p(x | logits)``, summed over the
+    ``d`` pixels and averaged over the batch, in nats per image (a scalar). ``x``: ``(b, d)`` in [0, 1]. It is the
+    VAE's reconstruction term without the sampling: the loss of :func:`train_autoencoder`."""
+    return -log_likelihood(model(x), x).mean()
+
+
+def train_autoencoder(x_train, code_dim: int = 20, recipe: dict | None = None, seed: int | None = None,
+                      x_val=None, **fit_kwargs):
+    """The autoencoder twin of :func:`train_vae`: the same size, recipe and Bernoulli loss, no KL and no noise.
+
+    Builds ``Autoencoder(d, recipe["hidden"], code_dim, output="linear")`` (its decoder outputs logits, as
+    the VAE's does) from ``seed`` and trains it with the recipe (default :data:`FAST_RECIPE`) on
+    :func:`reconstruction_nll`. ``x_train``: ``(n, d)`` images in [0, 1]; ``x_val``: optional, scored after
+    every epoch. Returns ``(model, history)``; ``fit_kwargs`` go to :func:`aelib.training.fit` (e.g.
+    ``title``, ``live``) and override the recipe's values.
+    """
+    recipe = dict(FAST_RECIPE if recipe is None else recipe)
+    seed = get_seed(0) if seed is None else seed
+    torch.manual_seed(seed)
+    model = Autoencoder(784 if not hasattr(x_train, "shape") else x_train.shape[1], recipe.pop("hidden"), code_dim,
+                        output="linear")
+    recipe.update(fit_kwargs)
+    hist = fit(model, x_train, reconstruction_nll, x_val=x_val, seed=seed, **recipe)
     return model, hist
 
 
