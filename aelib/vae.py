@@ -5,8 +5,9 @@ Model: prior ``p(z) = N(0, I)``; decoder ``p_theta(x|z)`` = independent Bernoull
 (summed over pixels and latent dimensions, averaged over the batch).
 
 Notebook 08 writes the negative ELBO (with the closed-form KL term) and a training step by hand and checks
-the step against :func:`train_vae`, and the autoencoder's loss against :func:`reconstruction_nll`; notebook 09 writes the reparameterisation trick; notebook 11 writes the
-sampler and slerp and checks them against :func:`sample` and :func:`interpolate`.
+the step against :func:`train_vae`, and its autoencoder's loss against :func:`reconstruction_nll`; notebook 09
+writes the reparameterisation trick; notebook 11 writes the sampler and slerp and checks them against
+:func:`sample` and :func:`interpolate`.
 """
 from __future__ import annotations
 
@@ -209,12 +210,19 @@ def train_vae(x_train, latent_dim: int = 20, recipe: dict | None = None, seed: i
     Returns ``(model, history)``. ``fit_kwargs`` go to :func:`aelib.training.fit` (e.g. ``title``,
     ``live``, ``on_epoch``) and override the recipe's values.
     """
+    return _train_with_recipe(lambda d, hidden: VAE(d, hidden, latent_dim), vae_loss(beta), x_train, recipe, seed,
+                              x_val, fit_kwargs)
+
+
+def _train_with_recipe(build, loss_fn, x_train, recipe, seed, x_val, fit_kwargs):
+    """Seed, build ``build(d, recipe["hidden"])`` and train it on ``loss_fn`` with the recipe (default
+    :data:`FAST_RECIPE`), ``fit_kwargs`` overriding the recipe; ``(model, history)``."""
     recipe = dict(FAST_RECIPE if recipe is None else recipe)
     seed = get_seed(0) if seed is None else seed
     torch.manual_seed(seed)
-    model = VAE(784 if not hasattr(x_train, "shape") else x_train.shape[1], recipe.pop("hidden"), latent_dim)
+    model = build(784 if not hasattr(x_train, "shape") else x_train.shape[1], recipe.pop("hidden"))
     recipe.update(fit_kwargs)
-    hist = fit(model, x_train, vae_loss(beta), x_val=x_val, seed=seed, **recipe)
+    hist = fit(model, x_train, loss_fn, x_val=x_val, seed=seed, **recipe)
     return model, hist
 
 
@@ -235,14 +243,8 @@ def train_autoencoder(x_train, code_dim: int = 20, recipe: dict | None = None, s
     every epoch. Returns ``(model, history)``; ``fit_kwargs`` go to :func:`aelib.training.fit` (e.g.
     ``title``, ``live``) and override the recipe's values.
     """
-    recipe = dict(FAST_RECIPE if recipe is None else recipe)
-    seed = get_seed(0) if seed is None else seed
-    torch.manual_seed(seed)
-    model = Autoencoder(784 if not hasattr(x_train, "shape") else x_train.shape[1], recipe.pop("hidden"), code_dim,
-                        output="linear")
-    recipe.update(fit_kwargs)
-    hist = fit(model, x_train, reconstruction_nll, x_val=x_val, seed=seed, **recipe)
-    return model, hist
+    return _train_with_recipe(lambda d, hidden: Autoencoder(d, hidden, code_dim, output="linear"),
+                              reconstruction_nll, x_train, recipe, seed, x_val, fit_kwargs)
 
 
 def interpolate(z0, z1, steps: int = 9, method: str = "linear", ts=None):
