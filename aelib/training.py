@@ -63,13 +63,41 @@ def _loss_scalar(out) -> torch.Tensor:
     return loss.reshape(())
 
 
-def _warn_if_diverged_or_stalled(losses: list, lr: float, start: float) -> None:
-    """Warn when the mean training loss ended far above where it started, or stopped moving altogether.
+FROZEN_SHARE = 0.9          # a flat tail warns only if this share of the gradient entries is exactly zero
+
+
+def _frozen_share(model, loss_fn, batch, labels) -> float:
+    """The share of the model's gradient entries that are exactly zero for one ``batch`` (0 to 1).
+
+    Dead ReLUs and saturated sigmoids pass no gradient at all (the share is near 1); a model that converged, or
+    whose learning rate a schedule took to zero, still has gradients almost everywhere. Runs ``loss_fn`` once more
+    with the random streams saved and restored (a VAE's loss draws noise), so the caller's later draws are
+    unchanged; the model's own gradients are cleared afterwards."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        return 0.0
+    devices = [p.device for p in params if p.device.type == "cuda"][:1]
+    with torch.random.fork_rng(devices=devices), torch.enable_grad():
+        for p in params:
+            p.grad = None
+        out = loss_fn(model, batch if labels else batch[0])
+        _loss_scalar(out if isinstance(out, dict) else {"loss": out}).backward()
+    zero = sum(int((p.grad == 0).sum()) if p.grad is not None else p.numel() for p in params)
+    for p in params:
+        p.grad = None
+    return zero / sum(p.numel() for p in params)
+
+
+def _warn_if_diverged_or_stalled(losses: list, lr: float, start: float, frozen=None) -> None:
+    """Warn when the mean training loss ended far above where it started, or stopped moving because the model's
+    units stopped passing gradients.
 
     ``losses``: the epochs' mean training losses; ``start``: the loss of the first batch before any step
-    (the untrained model's).
-    Stopped: the last three epochs' mean losses equal to within ``STALL_RTOL``, which a model that still learns
-    never shows (its parameters, and so its epoch means, keep changing); dead ReLUs or saturated sigmoids do.
+    (the untrained model's); ``frozen``: a function returning the share of gradient entries that are exactly zero
+    now (:func:`_frozen_share`), called only when the tail is flat.
+    Stopped: the last three epochs' mean losses equal to within ``STALL_RTOL`` *and* at least ``FROZEN_SHARE`` of
+    the gradient entries exactly zero. A flat tail alone is not enough: a model at its optimum whose learning rate a
+    cosine schedule has taken to zero is flat too, and nothing is wrong with it.
     """
     if not losses:
         return
@@ -81,12 +109,16 @@ def _warn_if_diverged_or_stalled(losses: list, lr: float, start: float) -> None:
         return
     tail = losses[-3:]
     if len(losses) >= 3 and all(abs(v - tail[0]) <= STALL_RTOL * max(abs(tail[0]), 1e-12) for v in tail):
+        share = frozen() if frozen is not None else 1.0
+        if share < FROZEN_SHARE:
+            return                                  # converged, or the schedule ended: gradients still flow
         flat_from = next(i for i in range(len(losses)) if all(
             abs(v - tail[0]) <= STALL_RTOL * max(abs(tail[0]), 1e-12) for v in losses[i:]))
-        warnings.warn(f"the loss stopped moving at {last:.6g} (epochs {flat_from + 1}-{len(losses)} all alike): the model "
-                      f"no longer learns. Usually a learning rate far too large has killed or saturated its units "
-                      f"(ReLUs that output 0, a sigmoid stuck at 0 or 1): lower it (lr={lr:g} now; try "
-                      f"{lr / 100:g}) and rebuild the model.", TrainingWarning, stacklevel=3)
+        warnings.warn(f"the loss stopped moving at {last:.6g} (epochs {flat_from + 1}-{len(losses)} all alike) and "
+                      f"{share:.0%} of the gradients are exactly zero: the model no longer learns. Usually a learning "
+                      f"rate far too large has killed or saturated its units (ReLUs that output 0, a sigmoid stuck "
+                      f"at 0 or 1): lower it (lr={lr:g} now; try {lr / 100:g}) and rebuild the model.",
+                      TrainingWarning, stacklevel=3)
 
 
 @dataclass
@@ -235,7 +267,11 @@ def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_siz
             one number, a non-positive batch size or epoch count, or an unknown optimizer.
 
     Warns (:class:`TrainingWarning`) when the last epoch's loss ends over 10 times the first's (a diverging
-    run that stayed finite) or stopped moving (dead or saturated units), saying what to change.
+    run that stayed finite), or stopped moving with its gradients gone (dead or saturated units), saying what to
+    change. A model that converged, or whose schedule took the learning rate to zero, is not warned about.
+
+    Interrupted (Kernel -> Interrupt, ``KeyboardInterrupt``): the interrupt still stops the cell, after a line that
+    says at which epoch and batch; the model keeps its last step's weights, in eval mode, ready to use.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be at least 1, got {epochs} and {batch_size}")
@@ -265,48 +301,61 @@ def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_siz
     n = len(train[0])
     start_loss = None
     t0 = time.perf_counter()
-    for epoch in bar:
-        model.train()
-        perm = torch.randperm(n, generator=gen).to(device)
-        sums: dict = {}
-        for i in range(0, n, batch_size):
-            idx = perm[i:i + batch_size]
-            batch = tuple(d[idx] for d in train)
-            out = loss_fn(model, batch if labels else batch[0])
-            out = out if isinstance(out, dict) else {"loss": out}
-            loss = _loss_scalar(out)
-            if start_loss is None:
-                start_loss = float(loss.detach())
-            if not torch.isfinite(loss):
-                bar.close()
-                raise TrainingDiverged(
-                    f"training diverged at epoch {epoch}: the loss became {float(loss.detach())}. "
-                    f"Lower the learning rate (lr={lr:g} now; try {lr / 10:g}).")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            for k, v in out.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(idx)
-        if sched is not None:
-            sched.step()
-        for k, v in sums.items():
-            hist.train.setdefault(k, []).append(v / n)
-        if val is not None:
-            model.eval()
-            for k, v in _mean_losses(model, loss_fn, val, 1000, labels).items():
-                hist.val.setdefault(k, []).append(v)
-        hist.epochs = epoch
-        hist.seconds = time.perf_counter() - t0
-        post = {"loss": f"{hist.train['loss'][-1]:.4g}"}
-        if hist.val:
-            post["val"] = f"{hist.val['loss'][-1]:.4g}"
-        bar.set_postfix(post)
-        if plot is not None:
-            plot.update(hist, epochs)
-        if on_epoch is not None:
-            on_epoch(epoch, hist)
+    epoch, batch_no, batches = 0, 0, math.ceil(n / batch_size)
+    try:
+        for epoch in bar:
+            model.train()
+            perm = torch.randperm(n, generator=gen).to(device)
+            sums: dict = {}
+            for batch_no, i in enumerate(range(0, n, batch_size), start=1):
+                idx = perm[i:i + batch_size]
+                batch = tuple(d[idx] for d in train)
+                out = loss_fn(model, batch if labels else batch[0])
+                out = out if isinstance(out, dict) else {"loss": out}
+                loss = _loss_scalar(out)
+                if start_loss is None:
+                    start_loss = float(loss.detach())
+                if not torch.isfinite(loss):
+                    bar.close()
+                    raise TrainingDiverged(
+                        f"training diverged at epoch {epoch}: the loss became {float(loss.detach())}. "
+                        f"Lower the learning rate (lr={lr:g} now; try {lr / 10:g}).")
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                for k, v in out.items():
+                    sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(idx)
+            if sched is not None:
+                sched.step()
+            for k, v in sums.items():
+                hist.train.setdefault(k, []).append(v / n)
+            if val is not None:
+                model.eval()
+                for k, v in _mean_losses(model, loss_fn, val, 1000, labels).items():
+                    hist.val.setdefault(k, []).append(v)
+            hist.epochs = epoch
+            hist.seconds = time.perf_counter() - t0
+            post = {"loss": f"{hist.train['loss'][-1]:.4g}"}
+            if hist.val:
+                post["val"] = f"{hist.val['loss'][-1]:.4g}"
+            bar.set_postfix(post)
+            if plot is not None:
+                plot.update(hist, epochs)
+            if on_epoch is not None:
+                on_epoch(epoch, hist)
+    except KeyboardInterrupt:                   # Kernel -> Interrupt: stop the cell, keep a usable model
+        model.eval()
+        bar.close()
+        if plot is not None and hist.epochs:
+            plot.close(hist, epochs)
+        print(f"Training interrupted at epoch {epoch} of {epochs} (batch {batch_no} of {batches}): the model "
+              f"keeps the weights of its last step ({hist.epochs} whole epochs) and is ready to use, less trained "
+              "than the text assumes. Run the cell again to train it fully.", flush=True)
+        raise
     model.eval()
     if plot is not None:
         plot.close(hist, epochs)
-    _warn_if_diverged_or_stalled(hist.train["loss"], lr, start_loss)
+    first = tuple(d[:batch_size] for d in train)
+    _warn_if_diverged_or_stalled(hist.train["loss"], lr, start_loss,
+                                 frozen=lambda: _frozen_share(model, loss_fn, first, labels))
     return hist

@@ -82,6 +82,91 @@ def test_a_saturated_sigmoid_warns_that_the_loss_stopped():
         training.fit(model, torch.rand(50, 8), mse, epochs=4, lr=1e-3, progress=False)
 
 
+def _three_strong_directions(n=1000, d=20, seed=0):
+    """20-D data whose variance lies almost all in three directions: a linear AE with a 3-D code reaches PCA."""
+    g = torch.Generator().manual_seed(seed)
+    basis = torch.linalg.qr(torch.randn(d, d, generator=g))[0]
+    scales = torch.tensor([5.0, 3.0, 2.0] + [0.1] * (d - 3))
+    return (torch.randn(n, d, generator=g) * scales) @ basis.T
+
+
+def test_a_converged_model_with_a_schedule_that_reached_zero_does_not_warn():
+    """A linear AE at PCA's optimum under a cosine schedule: its last epochs' losses are equal to six digits
+    because the learning rate is ~0, not because its units died."""
+    torch.manual_seed(0)
+    x = _three_strong_directions()
+    ae = Autoencoder(20, (), 3, activation="linear", output="linear")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", training.TrainingWarning)
+        h = training.fit(ae, x, mse, epochs=300, lr=0.03, batch_size=250, schedule="cosine", progress=False)
+    tail = h.train["loss"][-3:]
+    assert max(tail) - min(tail) <= 1e-6 * tail[0]          # the case that used to be called broken
+    assert h.train["loss"][-1] < 0.01 * h.train["loss"][0]
+
+
+def test_a_plateau_with_live_units_does_not_warn():
+    """Flat epochs at a low loss with gradients still flowing (a tiny constant rate) are convergence."""
+    torch.manual_seed(0)
+    x = _three_strong_directions(n=500)
+    ae = Autoencoder(20, (), 3, activation="linear", output="linear")
+    training.fit(ae, x, mse, epochs=200, lr=0.03, batch_size=250, schedule="cosine", progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", training.TrainingWarning)
+        training.fit(ae, x, mse, epochs=4, lr=1e-12, batch_size=500, progress=False)
+
+
+def test_dead_units_under_a_cosine_schedule_still_warn():
+    torch.manual_seed(0)
+    with pytest.warns(training.TrainingWarning, match=r"the loss stopped moving"):
+        training.fit(Autoencoder(8, (16,), 2), torch.rand(200, 8), mse, epochs=8, lr=1000.0,
+                     schedule="cosine", progress=False)
+
+
+def test_the_stall_check_leaves_the_random_stream_alone(monkeypatch):
+    """The check runs the loss once more only when the tail is flat; it must not shift later random draws."""
+
+    def noisy(m, x):
+        return F.mse_loss(m(x + 0.1 * torch.randn_like(x)), x)
+
+    def after_fit():
+        torch.manual_seed(0)
+        model = Autoencoder(8, (), 2, output="sigmoid")
+        with torch.no_grad():                               # saturated outputs: the tail is flat
+            model.decoder[0].bias.fill_(1e4)
+        with pytest.warns(training.TrainingWarning):
+            training.fit(model, torch.rand(50, 8), noisy, epochs=4, lr=1e-3, progress=False, seed=0)
+        return torch.rand(3)
+
+    with_check = after_fit()
+    monkeypatch.setattr(training, "_frozen_share", lambda *args: 1.0)   # the same verdict, no extra loss
+    assert torch.equal(with_check, after_fit())
+
+
+def test_an_interrupt_leaves_a_usable_model_and_says_where_it_stopped(capsys):
+    """Kernel -> Interrupt during a long cell: the KeyboardInterrupt still stops the cell (and a run-all), the model
+    keeps its last step's weights in eval mode, a line says where training stopped, and training again works."""
+    torch.manual_seed(0)
+    x = torch.rand(300, 8)
+    ae = Autoencoder(8, (16,), 2)
+    ae.decoder.append(torch.nn.Dropout(0.5))
+    calls = {"n": 0}
+
+    def interrupted(model, batch):
+        calls["n"] += 1
+        if calls["n"] == 2 * 3 + 2:                  # epoch 3, batch 2 of 3
+            raise KeyboardInterrupt
+        return F.mse_loss(model(batch), batch)
+
+    with pytest.raises(KeyboardInterrupt):
+        training.fit(ae, x, interrupted, epochs=10, batch_size=100, progress=False)
+    said = capsys.readouterr()
+    assert "interrupted at epoch 3 of 10 (batch 2 of 3)" in said.out + said.err
+    assert not ae.training and torch.isfinite(ae(x)).all()
+    assert torch.equal(ae(x[:5]), ae(x[:5]))       # eval mode: dropout off, the model answers the same twice
+    h = training.fit(ae, x, mse, epochs=2, batch_size=100, progress=False)
+    assert h.epochs == 2
+
+
 def test_ordinary_training_does_not_warn():
     torch.manual_seed(0)
     with warnings.catch_warnings():
