@@ -20,15 +20,19 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .data import NOISES, corrupt
+from .hints import hint
 from .metrics import psnr
 from .plots import array_png, canvas_png, latent_scatter, tile
 from .runtime import batched_numpy, to_numpy
 
 
 def error_html(err: BaseException) -> str:
-    """The message a widget shows in place of its caption when its callback failed."""
+    """The message a widget shows in place of its caption when its callback failed (for a name the notebook
+    has not made yet, with the cell to run first: :func:`aelib.hints.hint`)."""
+    more = hint(err)
+    more = f"<br>{html.escape(more)}" if more else ""
     return (f'<div class="aelib-widget-error" style="color:#b00020;font-weight:bold">This picture did not update: '
-            f'{type(err).__name__}: {html.escape(str(err))}</div>')
+            f'{type(err).__name__}: {html.escape(str(err))}{more}</div>')
 
 
 class _Widget:
