@@ -3,7 +3,9 @@ syllabus's own model answers (a starting point, not the truth), and the notebook
 question's home.
 
 Everything is read from ``syllabus.json`` beside this file, so the notebooks, the README map and the
-tests cannot drift apart.
+tests cannot drift apart. ``python -m aelib.course.syllabus`` rewrites the README's map (with each notebook's
+run-all time from BENCHMARKS.md and its Colab link) and every other part generated from the repository's address
+(:mod:`aelib.course.publish`).
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from . import publish
 
 _DATA = Path(__file__).with_name("syllabus.json")
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"   # in a checkout (editable install)
@@ -184,15 +188,25 @@ MAP_START, MAP_END = "<!-- map:start -->", "<!-- map:end -->"
 
 
 def readme_section(link_prefix: str = "notebooks/") -> str:
-    """The README's generated section: the notebooks in teaching order, then :func:`map_table`."""
-    rows = ["| notebook | answers |", "|---|---|"]
+    """The README's generated map: the notebooks in teaching order, the questions each answers, its run-all time
+    (from BENCHMARKS.md) and its Colab link (from the address in pyproject.toml), then which machine the times
+    are for; then the question-by-question table, :func:`map_table`."""
+    bench = publish.benchmark()
+    try:
+        where = publish.settings()
+    except (FileNotFoundError, ValueError):          # a regular install: no pyproject, so no Colab links
+        where = None
+    rows = ["| notebook | answers | run all | open in |", "|---|---|--:|---|"]
     for nb in notebooks():
         answered = ", ".join(q.id for q in questions() if q.home == nb.number)
         answered = answered or {"00": "the map and an environment check",
                                 "15": "revision: all 20 questions, the corrections, a mock paper"}.get(nb.number, "")
         name = f"[{nb.number} {nb.title}]({link_prefix}{nb.file})" if nb.exists else f"{nb.number} {nb.title} (planned)"
-        rows.append(f"| {name} | {answered} |")
-    return "\n".join(rows) + "\n\n" + map_table(link_prefix)
+        colab = publish.colab_url(nb.file, where) if where else None
+        rows.append(f"| {name} | {answered} | {publish.seconds_text(bench.seconds.get(nb.file))} | "
+                    f"{f'[Colab]({colab})' if colab else ''} |")
+    return ("\n".join(rows) + "\n\n" + publish.benchmark_sentence(bench) + "\n\nThe exam, question by question:\n\n"
+            + map_table(link_prefix))
 
 
 def update_readme(path: Path | str | None = None) -> bool:
@@ -213,13 +227,18 @@ def update_readme(path: Path | str | None = None) -> bool:
 
 
 def main(argv=None) -> int:
-    """``python -m aelib.course.syllabus [--check]``: refresh (or, with ``--check``, only verify) the README's map."""
+    """``python -m aelib.course.syllabus [--check]``: refresh (or, with ``--check``, only verify) the README's map and
+    every part generated from the repository's address (:func:`aelib.course.publish.refresh`)."""
     import argparse
     parser = argparse.ArgumentParser(
         prog="python -m aelib.course.syllabus",
         description="Rewrite the generated map between <!-- map:start --> and <!-- map:end --> in the README "
-                    "from aelib/course/syllabus.json. Run it after adding or renaming a notebook.")
-    parser.add_argument("--check", action="store_true", help="only say whether the map is current (exit 1 if not)")
+                    "from aelib/course/syllabus.json and BENCHMARKS.md, and every part generated from the "
+                    "repository's address in pyproject.toml (README badges, docs/ links, CITATION.cff, each "
+                    "notebook's Colab cell). Run it after adding or renaming a notebook, after a benchmark run, "
+                    "or after setting the address.")
+    parser.add_argument("--check", action="store_true",
+                        help="only say whether everything is current (exit 1 if not)")
     parser.add_argument("--readme", default=None, help="the README to update (default: the collection's)")
     args = parser.parse_args(argv)
     try:
@@ -231,9 +250,22 @@ def main(argv=None) -> int:
         text = readme.read_text(encoding="utf-8")
         current = readme_section("notebooks/") in text
         print(f"{readme}: map {'current' if current else 'stale: run python -m aelib.course.syllabus'}")
+    else:
+        current = True
+        print(f"{readme}: map updated" if update_readme(readme) else f"{readme}: map already current")
+    if args.readme:                                  # another README: the address-generated parts are not its
         return 0 if current else 1
-    print(f"{readme}: map updated" if update_readme(readme) else f"{readme}: map already current")
-    return 0
+    try:
+        stale = publish.refresh(readme.parent, write=not args.check)
+    except (FileNotFoundError, ValueError) as err:
+        print(err, file=sys.stderr)
+        return 2
+    for part in stale:
+        print(f"{part}: {'stale: run python -m aelib.course.syllabus' if args.check else 'updated'}")
+    if not stale:
+        print(f"{readme.parent}: every part generated from the address ({publish.settings(readme.parent).repository})"
+              " is current")
+    return 0 if current and not (args.check and stale) else 1
 
 
 if __name__ == "__main__":
