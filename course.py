@@ -200,13 +200,15 @@ def venv_env(venv, system=None):
     return env
 
 
-def jupyter_command(python, classic=False, extra=()):
+def jupyter_command(python, classic=False, extra=(), as_root=False):
     """The command that starts JupyterLab (or Notebook 7) with the repository as its root and notebook 00 open.
 
     The root is given explicitly: given only a file, Jupyter makes the file's own folder (notebooks/) its root,
-    and the notebooks' links to ../aelib/ could not open."""
+    and the notebooks' links to ../aelib/ could not open. ``as_root`` (a root user, as in a container) adds the
+    --allow-root that Jupyter otherwise refuses to start without."""
     app = "notebook" if classic else "jupyterlab"
-    return [python, "-m", app, "--ServerApp.root_dir=" + ROOT] + list(extra) + [os.path.join(ROOT, FIRST_NOTEBOOK)]
+    extra = list(extra) + (["--allow-root"] if as_root and "--allow-root" not in extra else [])
+    return [python, "-m", app, "--ServerApp.root_dir=" + ROOT] + extra + [os.path.join(ROOT, FIRST_NOTEBOOK)]
 
 
 def run(cmd, env=None):
@@ -306,7 +308,8 @@ def cmd_open(args):
     extra = [a for a in args if a != "--classic"]
     say("starting Jupyter with %s as its root; stop it with Ctrl+C (twice)" % ROOT)
     try:
-        return run(jupyter_command(python, classic, extra), env=venv_env(venv_dir()))
+        as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+        return run(jupyter_command(python, classic, extra, as_root), env=venv_env(venv_dir()))
     except KeyboardInterrupt:
         return 0
 

@@ -125,6 +125,8 @@ def test_open_makes_the_repository_the_root_and_opens_notebook_00():
     assert cmd[:3] == ["py", "-m", "jupyterlab"] and f"--ServerApp.root_dir={ROOT}" in cmd
     assert cmd[-1] == str(ROOT / "notebooks" / "00_start_here.ipynb") and "--no-browser" in cmd
     assert course.jupyter_command("py", classic=True)[2] == "notebook"
+    assert "--allow-root" in course.jupyter_command("py", as_root=True) and "--allow-root" not in cmd
+    assert course.jupyter_command("py", extra=["--allow-root"], as_root=True).count("--allow-root") == 1
 
 
 def test_the_python_command_runs_the_environments_python(tmp_path):
@@ -173,7 +175,7 @@ def test_open_serves_the_repository_and_opens_notebook_00(tmp_path):
     env.update(AELIB_VENV=sys.prefix, JUPYTER_RUNTIME_DIR=str(tmp_path / "rt"),
                JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "ws"))
     args = ["--no-browser", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={token}"] + (["--allow-root"] if os.geteuid() == 0 else [])
+            f"--IdentityProvider.token={token}"]
     proc = subprocess.Popen([sys.executable, str(SCRIPT), "open"] + args, env=env, cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -187,8 +189,10 @@ def test_open_serves_the_repository_and_opens_notebook_00(tmp_path):
                 assert proc.poll() is None and time.time() < deadline, "the server did not start"
                 time.sleep(0.5)
         assert {"notebooks", "aelib", "README.md"} <= listing
-        opened = next((tmp_path / "rt").glob("jpserver-*-open.html")).read_text(encoding="utf-8")
-        assert f"/lab/tree/notebooks/00_start_here.ipynb?token={token}" in opened
+        # what the browser is sent to: the server writes the file-to-run page beside its generic one
+        pages = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "rt").glob("jpserver-*open.html")}
+        assert any(f"/lab/tree/notebooks/00_start_here.ipynb?token={token}" in text for text in pages.values()), \
+            pages
     finally:                                          # the script and the Jupyter server it started
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
