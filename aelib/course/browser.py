@@ -274,6 +274,102 @@ def widgets_without_static_figure(page) -> list[str]:
         return out; }""")
 
 
+PAD_EXPLORER = ".aelib-pad-explorer"      # aelib.pad.PadExplorer: drawing pads beside a picture
+
+_ARM_PAD = """([sel, k]) => {
+    const w = document.querySelector(sel);
+    const canvas = w.querySelectorAll('canvas.aelib-pad-canvas')[k];
+    const pad = canvas.closest('.aelib-pad').parentElement;          // the pad's element: data-sent, data-done
+    const img = w.querySelector('img.aelib-pad-picture');
+    const st = window.__aelibPad = {t0: null, changes: [], painted: [], target: null, ms: null};
+    const finish = () => {
+        if (st.ms !== null || st.target === null) return;
+        if (st.target < 0) { st.ms = st.acked - st.t0; return; }       // no new picture: it was already right
+        if (st.painted[st.target] !== undefined) { st.ms = st.painted[st.target] - st.t0; obs.disconnect(); }
+    };
+    canvas.addEventListener('pointerup', e => { st.t0 = e.timeStamp; }, {capture: true, once: true});
+    const obs = new MutationObserver(() => {
+        if (st.t0 === null) return;
+        const i = st.changes.length; st.changes.push(performance.now());
+        requestAnimationFrame(() => requestAnimationFrame(() => { st.painted[i] = performance.now(); finish(); }));
+    });
+    obs.observe(img, {attributes: true, attributeFilter: ['src']});
+    const ack = new MutationObserver(() => {
+        if (st.t0 === null || st.target !== null || +pad.dataset.done < +pad.dataset.sent) return;
+        ack.disconnect(); st.acked = performance.now(); st.target = st.changes.length - 1; finish();
+    });
+    ack.observe(pad, {attributes: true, attributeFilter: ['data-done']});
+}"""
+
+
+def pad_explorers(page) -> list[dict]:
+    """The drawing-pad widgets (:class:`aelib.pad.PadExplorer`) in the page, in page order: ``{"css" (its most
+    specific aelib- class), "selector" (unique in the page), "pads" (how many pads)}`` each."""
+    return page.evaluate("""() => [...document.querySelectorAll('.jupyter-widgets.aelib-pad-explorer')]
+        .map((w, i) => { w.dataset.aelibPadExplorer = String(i);
+            const names = [...w.classList].filter(c => c.startsWith('aelib-'));
+            return {css: names[names.length - 1], selector: `[data-aelib-pad-explorer="${i}"]`,
+                    pads: w.querySelectorAll('canvas.aelib-pad-canvas').length}; })""")
+
+
+def pad_settled(page, selector: str, pad: int = 0, timeout_s: float = 10) -> None:
+    """Wait until the kernel has handled every update a pad sent (its ``done`` has caught up with ``sent``)."""
+    page.wait_for_function("""([sel, k]) => { const c = document.querySelectorAll(sel + ' canvas.aelib-pad-canvas')[k];
+        const p = c && c.closest('.aelib-pad').parentElement;
+        return p && p.dataset.sent !== undefined && +p.dataset.done >= +p.dataset.sent; }""",
+                           arg=[selector, pad], timeout=timeout_s * 1000)
+
+
+def draw_stroke(page, selector: str, points, pad: int = 0, steps: int = 3) -> None:
+    """Draw one stroke on a pad with real mouse events: press at the first point, move through the others
+    (``steps`` mouse moves between two points), release at the last. ``points``: ``[(x, y), ...]`` in pad pixels
+    (0 to 28, y down), as :func:`aelib.pad.image_from_strokes` takes them. The canvas is scrolled into view."""
+    canvas = page.locator(f"{selector} canvas.aelib-pad-canvas").nth(pad)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    border = (box["width"] - float(canvas.evaluate("c => c.clientWidth"))) / 2
+
+    def at(p):
+        inner = box["width"] - 2 * border
+        return box["x"] + border + p[0] / 28 * inner, box["y"] + border + p[1] / 28 * inner
+    page.mouse.move(*at(points[0]))
+    page.mouse.down()
+    for p in points[1:]:
+        page.mouse.move(*at(p), steps=steps)
+    page.mouse.up()
+
+
+def time_pad_strokes(page, selector: str, strokes: int = 8, pause: float = 0.3, timeout_s: float = 10,
+                     pad: int = 0) -> list[float]:
+    """Milliseconds from a stroke's end (the mouse button released) until the widget's picture for the finished
+    stroke has changed and two animation frames have passed: what the audience waits for after drawing.
+    One number per stroke, as :func:`time_control` times a key press.
+
+    Each stroke is a short straight line drawn with real mouse events (quick enough that the pad sends it once,
+    when the pen lifts), then undone with the Undo button, so that the digit under it stays the same; ``pause``:
+    seconds between one stroke's undo being handled and the next stroke. The picture "for the finished stroke"
+    is the last one the kernel sent before it acknowledged the pad's final update."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    undo = page.locator(f"{selector} button.aelib-pad-undo").nth(pad)
+    out = []
+    for i in range(strokes):
+        pad_settled(page, selector, pad, timeout_s)
+        page.evaluate(_ARM_PAD, [selector, pad])
+        x = 6 + (i * 5) % 17
+        draw_stroke(page, selector, [(x, 5), (x + 4, 14), (x + 2, 23)], pad=pad, steps=2)
+        try:
+            got = page.wait_for_function("() => window.__aelibPad.ms === null ? null : [window.__aelibPad.ms]",
+                                         timeout=timeout_s * 1000, polling=10)
+            out.append(float(got.json_value()[0]))
+        except PlaywrightTimeout:           # no picture came: the stroke is left out, as time_control does
+            pass
+        pad_settled(page, selector, pad, timeout_s)
+        undo.click()
+        pad_settled(page, selector, pad, timeout_s)
+        time.sleep(pause)
+    return out
+
+
 def reveals(page, shots: Path | None = None, name: str = "") -> dict:
     """The ``<details>`` reveals in the rendered markdown (self-check answers, model answers): how many, and
     whether the first one shows its hidden text once its summary is clicked (and hides it again).
