@@ -29,9 +29,8 @@ if not Path(CHROMIUM).exists():
 pytest.importorskip("playwright.sync_api", reason="Playwright's Python package is not installed")
 pytest.importorskip("anywidget", reason="the drawing pad needs anywidget")
 
-from aelib.course.browser import (PROJECTOR, chromium, draw_stroke, errors, lab_server,  # noqa: E402
-                                  layout_report, open_notebook, pad_explorers, pad_settled, present, run_all,
-                                  time_pad_strokes)
+from aelib.course.browser import (PROJECTOR, check_pads, chromium, draw_stroke, errors, lab_server,  # noqa: E402
+                                  layout_report, open_notebook, pad_explorers, pad_settled, present, run_all)
 
 LATENT, PAIR = ".aelib-demo-latent", ".aelib-demo-pair"
 
@@ -181,15 +180,16 @@ def test_draw_undo_clear_and_keyboard_in_jupyterlab_presented(server, page):
     shot(page, PAIR, "lab-two-pads.png")
     assert errors(page) == [] and drawn_caption != first_caption
 
-    # end to end: the mouse released -> the new picture painted
-    ms = time_pad_strokes(page, LATENT, strokes=6)
-    pair_ms = time_pad_strokes(page, PAIR, strokes=4, pad=0)
+    # end to end: the mouse released -> the new picture painted, for each pad widget (as the benchmark times it)
+    timed = {w["css"]: w["ms"] for w in check_pads(page, ARTIFACTS, "pad-demo", strokes=6)}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "latency.json").write_text(json.dumps({"latent": ms, "pair": pair_ms}, indent=1))
-    print(f"stroke to picture: latent median {statistics.median(ms):.0f} ms {[round(m) for m in ms]}; "
-          f"two pads median {statistics.median(pair_ms):.0f} ms {[round(m) for m in pair_ms]}")
-    assert len(ms) == 6 and len(pair_ms) == 4, "a stroke's picture never came"
-    assert statistics.median(ms) < 2000 and statistics.median(pair_ms) < 2000     # generous: CI machines vary
+    (ARTIFACTS / "latency.json").write_text(json.dumps(timed, indent=1))
+    print("stroke to picture: " + "; ".join(f"{css} median {statistics.median(ms):.0f} ms {[round(m) for m in ms]}"
+                                             for css, ms in timed.items()))
+    assert sorted(timed) == ["aelib-demo-latent", "aelib-demo-pair"]
+    for css, ms in timed.items():
+        assert len(ms) == 6, f"{css}: a stroke's picture never came"
+        assert statistics.median(ms) < 2000, (css, ms)                  # generous: CI machines vary
     assert errors(page) == []
 
 

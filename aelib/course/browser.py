@@ -370,6 +370,26 @@ def time_pad_strokes(page, selector: str, strokes: int = 8, pause: float = 0.3, 
     return out
 
 
+def check_pads(page, shots: Path | None = None, name: str = "", strokes: int = 8,
+               pause: float = 0.3) -> list[dict]:
+    """Screenshot and time every drawing-pad widget in the page (see :func:`pad_explorers`): ``strokes`` strokes
+    drawn with the mouse on its first pad, each timed by :func:`time_pad_strokes` and undone.
+
+    Returns one entry per widget, shaped like :func:`check_notebook`'s ``widgets`` entries so that
+    :func:`latency_rows` lists them too: ``{"css", "ms": [...], "paced_ms": [], "pads"}``. Screenshots go to
+    ``shots/<first two letters of name>-<css>.png``."""
+    out = []
+    for w in pad_explorers(page):
+        pad_settled(page, w["selector"])
+        if shots is not None:
+            shots.mkdir(parents=True, exist_ok=True)
+            page.locator(w["selector"]).first.scroll_into_view_if_needed()
+            page.locator(w["selector"]).first.screenshot(path=str(shots / f"{name[:2]}-{w['css']}.png"))
+        ms = time_pad_strokes(page, w["selector"], strokes=strokes, pause=pause) if strokes else []
+        out.append({"css": w["css"], "ms": ms, "paced_ms": [], "pads": w["pads"]})
+    return out
+
+
 def reveals(page, shots: Path | None = None, name: str = "") -> dict:
     """The ``<details>`` reveals in the rendered markdown (self-check answers, model answers): how many, and
     whether the first one shows its hidden text once its summary is clicked (and hides it again).
