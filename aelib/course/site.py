@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+from .. import pad
 from . import syllabus
 
 ASSETS = Path(__file__).resolve().parent / "site_assets"
@@ -46,7 +47,8 @@ def mathjax_dir() -> Path:
 
 
 def copy_assets(out_dir: Path) -> None:
-    """Copy MathJax, require.js and the widget renderer into ``out_dir`` (``mathjax/`` and ``assets/``).
+    """Copy MathJax, require.js, the widget renderer and the drawing pad's front end (anywidget) into ``out_dir``
+    (``mathjax/``, ``assets/`` and ``anywidget.js``).
 
     The widget renderer's icon fonts also go where it asks for them, relative to the page:
     ``@jupyter-widgets/`` and ``@jupyter-widgets/html-manager/dist/``."""
@@ -61,6 +63,7 @@ def copy_assets(out_dir: Path) -> None:
             if f.suffix == ".woff2":
                 for folder in fonts:
                     shutil.copy2(f, folder / f.name)
+    pad.copy_reading_copy_assets(out_dir)           # the drawing pad's front end, served locally too
 
 
 
