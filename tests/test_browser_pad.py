@@ -231,12 +231,9 @@ def test_draw_in_notebook7_with_a_mouse_and_a_finger(server, browser):
 
 def test_reading_copy_shows_a_still_pad_and_says_what_it_does_live(browser, tmp_path):
     """The demo as ``python -m aelib.course.site`` writes it (executed, widget state stored, opened from the disk
-    with the network blocked). As built today the HTML manager cannot load anywidget: the pad's place shows an
-    error, and the widget's own still picture and "Live in Jupyter" sentence stand in for it. With
-    ``aelib.pad.copy_reading_copy_assets`` beside the page, the pad itself draws the digit it was left with, says
-    what it does live, and no request leaves the machine."""
+    with the network blocked): ``site.copy_assets`` serves anywidget's front end beside the page, so the pad itself
+    draws the digit it was left with, says what it does live, and no request leaves the machine."""
     from aelib.course import site
-    from aelib.pad import copy_reading_copy_assets
     site.copy_assets(tmp_path)
     assert site.build_page(DEMO, tmp_path)["errors"] == 0
     ctx = browser.new_context(viewport=PROJECTOR)
@@ -252,30 +249,23 @@ def test_reading_copy_shows_a_still_pad_and_says_what_it_does_live(browser, tmp_
     page = ctx.new_page()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     try:
-        for fixed in (False, True):
-            if fixed:
-                assert [p.name for p in copy_reading_copy_assets(tmp_path)] == ["anywidget.js"]
-                leaving.clear()
-            page.goto((tmp_path / "pad_demo.html").as_uri(), wait_until="load")
-            widget = page.locator(LATENT).first
-            widget.wait_for(timeout=60_000)
-            preview = widget.locator("img.aelib-pad-preview").first
-            page.wait_for_function("img => img.naturalWidth > 0", arg=preview.element_handle(), timeout=30_000)
-            assert widget.locator("img.aelib-pad-picture").first.evaluate("i => i.naturalWidth") > 0
-            if fixed:
-                canvas = widget.locator("canvas.aelib-pad-canvas").first
-                canvas.wait_for(timeout=30_000)
-                ink = canvas.evaluate("""c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                    let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] > 128; return n; }""")
-                assert ink > 1000, "the pad does not show the digit it was left with"
-                assert widget.locator(".aelib-pad-still").first.is_visible()
-                assert "Live in Jupyter" in widget.locator(".aelib-pad-still").first.inner_text()
-                assert widget.locator("button.aelib-pad-undo").first.is_disabled()
-                assert not leaving, f"requests that would leave the machine: {leaving[:3]}"
-            else:
-                note = widget.locator(".aelib-pad-static-note").first
-                assert note.is_visible() and "Live in Jupyter" in note.inner_text()
-            widget.scroll_into_view_if_needed()
-            widget.screenshot(path=str(ARTIFACTS / f"reading-copy-{'with' if fixed else 'without'}-anywidget.png"))
+        assert (tmp_path / "anywidget.js").is_file()          # site.copy_assets serves the pad's front end
+        page.goto((tmp_path / "pad_demo.html").as_uri(), wait_until="load")
+        widget = page.locator(LATENT).first
+        widget.wait_for(timeout=60_000)
+        preview = widget.locator("img.aelib-pad-preview").first
+        page.wait_for_function("img => img.naturalWidth > 0", arg=preview.element_handle(), timeout=30_000)
+        assert widget.locator("img.aelib-pad-picture").first.evaluate("i => i.naturalWidth") > 0
+        canvas = widget.locator("canvas.aelib-pad-canvas").first
+        canvas.wait_for(timeout=30_000)
+        ink = canvas.evaluate("""c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] > 128; return n; }""")
+        assert ink > 1000, "the pad does not show the digit it was left with"
+        assert widget.locator(".aelib-pad-still").first.is_visible()
+        assert "Live in Jupyter" in widget.locator(".aelib-pad-still").first.inner_text()
+        assert widget.locator("button.aelib-pad-undo").first.is_disabled()
+        assert not leaving, f"requests that would leave the machine: {leaving[:3]}"
+        widget.scroll_into_view_if_needed()
+        widget.screenshot(path=str(ARTIFACTS / "reading-copy.png"))
     finally:
         ctx.close()
