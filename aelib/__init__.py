@@ -1,7 +1,8 @@
 """aelib: small helpers for the autoencoder and VAE notebooks.
 
-Importing aelib applies the thread policy of :mod:`aelib.threads` (one CPU thread per kernel unless
-``AELIB_THREADS`` says otherwise), so that notebooks running side by side do not slow each other down. Inside a kernel it also makes a
+Importing aelib applies the thread policy of :mod:`aelib.threads` (while a model trains alone, every core that
+makes it faster; one thread as soon as another notebook or program competes; ``AELIB_THREADS`` overrides it), so
+that a notebook alone is fast and notebooks side by side do not slow each other down. Inside a kernel it also makes a
 ``NameError`` from cells run out of order say which cell to run first (:mod:`aelib.hints`).
 """
 from .hints import install as _install_hints

@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from .plots import LivePlot
 from .runtime import as_tensor, choose_device, get_seed, in_notebook
+from .threads import TrainingThreads
 
 
 class TrainingDiverged(RuntimeError):
@@ -237,6 +238,34 @@ def make_optimizer(params, name: str = "adam", *, lr: float = 1e-3, fused: bool 
     return cls(params, lr=lr, **kwargs, **({"fused": True} if fused else {}))
 
 
+def _train_epoch(model, loss_fn, opt, train: tuple, labels: bool, batch_size: int, gen, cores, where: dict,
+                 lr: float) -> dict:
+    """One pass over ``train`` (a tuple of tensors, inputs first) in a random order drawn from ``gen``: a step per
+    minibatch. Returns the sums over the examples of every logged quantity; ``where["batch"]`` follows the batch
+    in progress and ``where["start_loss"]`` is the first batch's loss (the untrained model's, in the first epoch)."""
+    model.train()
+    n = len(train[0])
+    perm = torch.randperm(n, generator=gen).to(train[0].device)
+    sums: dict = {}
+    for where["batch"], i in enumerate(range(0, n, batch_size), start=1):
+        idx = perm[i:i + batch_size]
+        batch = tuple(d[idx] for d in train)
+        out = loss_fn(model, batch if labels else batch[0])
+        out = out if isinstance(out, dict) else {"loss": out}
+        loss = _loss_scalar(out)
+        where.setdefault("start_loss", float(loss.detach()))
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(f"training diverged at epoch {where['epoch']}: the loss became "
+                                   f"{float(loss.detach())}. Lower the learning rate (lr={lr:g} now; try {lr / 10:g}).")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        cores.tick()                                  # the thread policy decides again now and then
+        for k, v in out.items():
+            sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(idx)
+    return sums
+
+
 def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_size: int = 100,
         lr: float = 1e-3, optimizer: str = "adam", weight_decay: float = 0.0, x_val=None,
         y_train=None, y_val=None, device=None, seed: int | None = None, live: bool | None = None,
@@ -301,56 +330,44 @@ def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_siz
     n = len(train[0])
     start_loss = None
     t0 = time.perf_counter()
-    epoch, batch_no, batches = 0, 0, math.ceil(n / batch_size)
+    where = {"epoch": 0, "batch": 0}
     try:
-        for epoch in bar:
-            model.train()
-            perm = torch.randperm(n, generator=gen).to(device)
-            sums: dict = {}
-            for batch_no, i in enumerate(range(0, n, batch_size), start=1):
-                idx = perm[i:i + batch_size]
-                batch = tuple(d[idx] for d in train)
-                out = loss_fn(model, batch if labels else batch[0])
-                out = out if isinstance(out, dict) else {"loss": out}
-                loss = _loss_scalar(out)
+        with TrainingThreads() as cores:           # every core while training alone (aelib.threads)
+            for epoch in bar:
+                where["epoch"] = epoch
+                sums = _train_epoch(model, loss_fn, opt, train, labels, batch_size, gen, cores, where, lr)
                 if start_loss is None:
-                    start_loss = float(loss.detach())
-                if not torch.isfinite(loss):
-                    bar.close()
-                    raise TrainingDiverged(
-                        f"training diverged at epoch {epoch}: the loss became {float(loss.detach())}. "
-                        f"Lower the learning rate (lr={lr:g} now; try {lr / 10:g}).")
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                for k, v in out.items():
-                    sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(idx)
-            if sched is not None:
-                sched.step()
-            for k, v in sums.items():
-                hist.train.setdefault(k, []).append(v / n)
-            if val is not None:
-                model.eval()
-                for k, v in _mean_losses(model, loss_fn, val, 1000, labels).items():
-                    hist.val.setdefault(k, []).append(v)
-            hist.epochs = epoch
-            hist.seconds = time.perf_counter() - t0
-            post = {"loss": f"{hist.train['loss'][-1]:.4g}"}
-            if hist.val:
-                post["val"] = f"{hist.val['loss'][-1]:.4g}"
-            bar.set_postfix(post)
-            if plot is not None:
-                plot.update(hist, epochs)
-            if on_epoch is not None:
-                on_epoch(epoch, hist)
+                    start_loss = where["start_loss"]
+                if sched is not None:
+                    sched.step()
+                for k, v in sums.items():
+                    hist.train.setdefault(k, []).append(v / n)
+                if val is not None:
+                    model.eval()
+                    for k, v in _mean_losses(model, loss_fn, val, 1000, labels).items():
+                        hist.val.setdefault(k, []).append(v)
+                hist.epochs = epoch
+                hist.seconds = time.perf_counter() - t0
+                post = {"loss": f"{hist.train['loss'][-1]:.4g}"}
+                if hist.val:
+                    post["val"] = f"{hist.val['loss'][-1]:.4g}"
+                bar.set_postfix(post)
+                if plot is not None:
+                    plot.update(hist, epochs)
+                if on_epoch is not None:
+                    on_epoch(epoch, hist)
     except KeyboardInterrupt:                   # Kernel -> Interrupt: stop the cell, keep a usable model
         model.eval()
         bar.close()
         if plot is not None and hist.epochs:
             plot.close(hist, epochs)
-        print(f"Training interrupted at epoch {epoch} of {epochs} (batch {batch_no} of {batches}): the model "
-              f"keeps the weights of its last step ({hist.epochs} whole epochs) and is ready to use, less trained "
-              "than the text assumes. Run the cell again to train it fully.", flush=True)
+        print(f"Training interrupted at epoch {where['epoch']} of {epochs} (batch {where['batch']} of "
+              f"{math.ceil(n / batch_size)}): the model keeps the weights of its last step ({hist.epochs} whole "
+              "epochs) and is ready to use, less trained than the text assumes. Run the cell again to train it "
+              "fully.", flush=True)
+        raise
+    except TrainingDiverged:
+        bar.close()
         raise
     model.eval()
     if plot is not None:
