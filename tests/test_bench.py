@@ -14,17 +14,20 @@ def test_table_formats_results_and_flags_misses():
                              dict(name="f", kind="FigureControls", ms=250.0, moves=2, figure=True)]),
                dict(notebook="b.ipynb", seconds=45.0, cpu_s=44.0, error="AssertionError: x", peak_mb=1500.0,
                     widgets=[])]
-    results[0].update(cells=[dict(index=2, seconds=4.0, line="fit(model)", figure=False)], first_figure_s=1.5)
+    results[0].update(cells=[dict(index=2, seconds=4.0, line="fit(model)", figure=False)], first_figure_s=7.5,
+                      first_output_s=0.9)
     text = bench.table(results, 12.5, ["## extra", "line"], baseline_s=0.3)
-    # 12 s = 40 baseline epochs (<= 100); its longest cell 4 s = 13 epochs (<= 35)
-    assert "| a.ipynb | 12.0 | 40 | yes | 4.0 (cell 2) | 13 | yes | 1.5 | 11.5 | 500 | yes | ok |" in text
-    assert "| b.ipynb | 45.0 | 150 | **no** |  |  |  |  | 44.0 | 1500 | **no** | error: AssertionError: x |" in text
+    # 12 s = 40 baseline epochs (<= 100); its longest cell 4 s = 13 epochs (<= 35); first figure 7.5 s = 25 (> 20)
+    assert ("| a.ipynb | 12.0 | 40 | yes | 4.0 (cell 2) | 13 | yes | 0.9 | 7.5 | 25 | **no** | 11.5 | 500 | yes | ok |"
+            in text)
+    assert ("| b.ipynb | 45.0 | 150 | **no** |  |  |  |  |  |  |  | 44.0 | 1500 | **no** | error: AssertionError: x |"
+            in text)
     assert "| **all 2 notebooks** | **57** | **190** | yes (1,300) |" in text
     assert "| a.ipynb | `f` | FigureControls | 250.0 | 2 | < 200 ms: **no** |" in text
     assert "| a.ipynb | `w` | ImageBrowser | 0.4 | 3 | < 50 ms: yes |" in text
     assert "12.5 ms" in text and text.rstrip().endswith("line") and "0.300 s" in text
     plain = bench.table(results, 12.5)                     # without a baseline epoch: seconds only
-    assert "| a.ipynb | 12.0 |  |  | 4.0 (cell 2) |  |  | 1.5 |" in plain
+    assert "| a.ipynb | 12.0 |  |  | 4.0 (cell 2) |  |  | 0.9 | 7.5 |  |  |" in plain
     assert "cores" in bench.machine() and "## GPU" in text and "GPU" in bench.gpu_note()
 
 
@@ -51,6 +54,7 @@ def test_run_notebook_measures_time_memory_and_widgets(tmp_path):
     assert [c["index"] for c in cells] == [0, 1, 2] and [c["figure"] for c in cells] == [False, False, True]
     assert cells[1]["seconds"] >= 0.4 and cells[1]["line"] == "import time"
     assert r["first_figure_s"] >= sum(c["seconds"] for c in cells[:2]) and r["first_figure_s"] <= r["seconds"]
+    assert r["first_output_s"] <= r["first_figure_s"]    # the first cell shows nothing, the third a plot
     lines = bench.profile_lines(r, baseline_s=0.2)
     rows = [l for l in lines if l.startswith("| ") and l.split("|")[1].strip().isdigit()]
     assert len(rows) == 3 and any(l.startswith("| 1 | import time | 0.4") for l in rows)
@@ -241,3 +245,23 @@ def test_vae_time_to_quality_stops_at_the_target_and_the_baseline_epoch_is_posit
     for r in rows:
         assert 0 < r["seconds"] and 1 <= r["epochs"] <= 5 and r["final_elbo"] >= -200.0   # stopped there
     assert 0 < bench.baseline_epoch_seconds(epochs=1) < 30
+
+
+def test_the_policy_section_compares_one_thread_adaptive_and_two_at_once():
+    def r(sec, cpu):
+        return dict(notebook="12.ipynb", seconds=sec, cpu_s=cpu, error=None)
+    text = "\n".join(bench.policy_section({"one": r(20.0, 20.0), "alone": r(15.0, 26.0),
+                                            "together": [r(21.0, 20.5), r(22.5, 22.0)]}))
+    assert "| alone, adaptive | 15.0 | 26.0 | 1.33x faster | \u2265 1.2x: yes |" in text
+    assert "| 2 at once, adaptive | 21.0, 22.5 | 20.5, 22.0 | 1.50x adaptive alone, 1.12x 1 thread alone |" in text
+    assert "**no**" in text                                 # 1.5x adaptive alone misses 1.3x, and says so
+
+
+def test_baseline_epochs_use_torchs_default_threads(monkeypatch):
+    import torch
+    from aelib import threads
+    monkeypatch.setattr(threads, "available_cores", lambda *a, **k: 2)
+    torch.set_num_threads(1)
+    with bench.default_threads() as n:
+        assert n == torch.get_num_threads() == 2 and threads.mode()[0] == "default"
+    assert torch.get_num_threads() == 1 and os.environ.get("AELIB_THREADS") != "auto"
