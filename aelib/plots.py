@@ -258,9 +258,9 @@ def loss_curves(histories, ax=None, keys=("loss",), logy: bool = False):
 class LivePlot:
     """A loss curve that redraws in place in a notebook (a PNG updated through a display id).
 
-    Redraws at most every ``interval`` seconds so that it costs little (one redraw, a 700x320 PNG, takes about
-    0.16 s on a 2-core AMD EPYC; at most one every 2 s keeps the curve live and its cost under a tenth of the
-    training time); :meth:`close` draws the last state.
+    Redraws at most every ``interval`` seconds so that it costs little (one redraw, a 700x320 PNG, takes a
+    fraction of a second; at most one every 2 s keeps the curve live and its cost a small share of the training
+    time); :meth:`close` draws the last state.
     :func:`aelib.training.fit` shows one while it trains in a notebook; ``history`` is its
     :class:`~aelib.training.History` (``history.train["loss"]``: one mean loss per epoch so far).
     """

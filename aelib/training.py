@@ -167,7 +167,7 @@ def seconds_per_step(runs: dict, x, batch_size: int = 100, steps: int = 10, roun
         x: training inputs ``(n, d)``; the same ``batch_size`` rows are used for every step.
         steps, rounds: each round times ``steps`` steps of every model, one model after the other, so that a
             machine that speeds up or slows down during the measurement affects all of them alike. The
-            defaults take about 50 steps per model, 0.3 s for a small VAE on a slow laptop core.
+            defaults take about 50 steps per model.
 
     Returns ``{name: median over the rounds of the seconds per step}``.
     """

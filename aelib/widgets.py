@@ -75,8 +75,9 @@ _SHOWN: list = []
 def reset_shown() -> int:
     """Put every widget displayed so far in this kernel back as it was first shown; return how many moved.
 
-    A notebook's Checks cell moves sliders to test the callbacks; calling this at its end means that after
-    "Run all" a class sees each widget at its default, not where the checks left it.
+    For a lecturer who has dragged sliders during a class and wants every picture back at its start without
+    running the notebook again; the tests call it too, after they move each notebook's controls
+    (tests/widget_checks.py), and check that nothing is left moved.
     """
     moved = 0
     for w in _SHOWN:
@@ -317,7 +318,8 @@ class FigureControls(_Widget):
             (a slider's next values, a dropdown's neighbouring choices) while the kernel is idle, so that the
             next move shows a ready picture. Only inside a running kernel; off for ``False``.
 
-    A redraw costs 100-400 ms on a slow laptop (building the axes, rendering, PNG encoding). Each picture is
+    A redraw costs a few hundred milliseconds (building the axes, rendering, PNG encoding; BENCHMARKS.md has this
+    machine's "Widget latency"). Each picture is
     kept (up to ``cache_size``, oldest dropped first), so values seen before come back in about a millisecond,
     and the prefetch makes the usual move, one step at a time, just as fast once the kernel has had a moment.
 
@@ -377,7 +379,7 @@ class FigureControls(_Widget):
         return picture, False
 
     def cache_clear(self) -> None:
-        """Forget the kept pictures (the benchmark times first draws)."""
+        """Forget the kept pictures (frees their memory; the next move draws again, as the first draw did)."""
         self._cache.clear()
 
     def _changed(self, name: str) -> None:

@@ -8,8 +8,8 @@ Usage::
 Each notebook runs in a fresh kernel (as "Restart kernel and run all" would) with the widgets' state stored in
 the page, so figures, printed numbers and each widget's first state can be read without a kernel. It is the
 lecturer's fallback when live execution fails, so it needs no network: MathJax (from the PyPI package
-``jupyter-server-mathjax``), require.js and the ipywidgets HTML manager (``aelib/course/site_assets/``) are
-copied into the folder and loaded from there. Open ``index.html`` from the disk, or serve the folder. The output
+``jupyter-server-mathjax``), require.js, the ipywidgets HTML manager (``aelib/course/site_assets/``) and the
+drawing pad's front end (anywidget, ``aelib/static/``) are copied into the folder and loaded from there. Open ``index.html`` from the disk, or serve the folder. The output
 folder is not committed.
 """
 from __future__ import annotations
