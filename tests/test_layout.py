@@ -95,3 +95,48 @@ def test_the_readme_lists_the_helpers_in_import_order():
     for i, m in enumerate(listed):
         later = set(listed[i:])
         assert not edges[m] & later, f"{m} imports {sorted(edges[m] & later)}, listed below it"
+
+
+# a repository path as docstrings and markdown cells write it: a top folder (or a top file) and a name with a suffix
+_PATH = re.compile(r"(?<![\w/.-])(?:\.\./)?((?:aelib|docs|tests|notebooks|binder|\.ci)/[\w./-]*\w"
+                   r"|[A-Z][\w-]*\.(?:md|cff|txt|toml))(?![\w/])")
+
+
+def _named_paths(text: str) -> set[str]:
+    """Repository paths a text names (``aelib/course/site.py``, ``docs/install.md``, ``BENCHMARKS.md``)."""
+    out = set()
+    for m in _PATH.finditer(text):
+        p = m.group(1).rstrip(".")
+        if text[m.end():m.end() + 2].lstrip(".")[:1] in ("*", "{") or "*" in p or "{" in p or p.endswith("/") or "." not in Path(p).name and "/" not in p:
+            continue
+        out.add(p)
+    return out
+
+
+def _docstrings_and_markdown():
+    import json
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+                doc = ast.get_docstring(node)
+                if doc:
+                    yield f"{path.relative_to(ROOT)}:{getattr(node, 'name', 'module')}", doc
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for i, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
+            if cell["cell_type"] == "markdown":
+                yield f"{path.name} cell {i}", "".join(cell["source"])
+
+
+def test_the_named_paths_pattern():
+    text = ("see aelib/course/site.py, docs/install.md and BENCHMARKS.md; `notebooks/05_x.ipynb`. Not: "
+            "aelib/*.json, https://example.org/docs/a.md, ../aelib/vae.py is fine")
+    assert _named_paths(text) == {"aelib/course/site.py", "docs/install.md", "BENCHMARKS.md",
+                                  "notebooks/05_x.ipynb", "aelib/vae.py"}
+
+
+def test_every_path_a_docstring_or_markdown_cell_names_exists():
+    """A docstring or a chapter that sends the reader to a file sends them to one that is there."""
+    missing = [f"{where}: {p}" for where, text in _docstrings_and_markdown() for p in sorted(_named_paths(text))
+               if not (ROOT / p).exists()]
+    assert not missing, missing
