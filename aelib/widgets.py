@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from .data import NOISES, corrupt
 from .hints import hint
 from .metrics import psnr
-from .plots import array_png, canvas_png, latent_scatter, tile
+from .plots import array_png, canvas_png, latent_scatter, show_figure, tile
 from .runtime import batched_numpy, to_numpy
 
 
@@ -357,6 +357,12 @@ class FigureControls(_Widget):
     def controls(self) -> list:
         """The controls a reader moves (for tests and the benchmark)."""
         return list(self._controls.values())
+
+    def still(self) -> str:
+        """Show the picture the controls show now as an ordinary figure, with its caption as plain text (what a
+        saved or exported notebook, or a viewer without widgets, shows in place of the widget). Called before the
+        widget is moved, it is exactly the widget's first picture: one source for both. Returns the caption."""
+        return show_figure(self._draw, figsize=tuple(self.fig.get_size_inches()), **self.values)
 
     @staticmethod
     def _key(values: dict) -> tuple:

@@ -182,3 +182,30 @@ def test_reset_shown_puts_displayed_widgets_back_where_the_class_first_saw_them(
     assert shown.value == 3 and shown.png == shown._png[3] and shown.image.value == shown.png  # picture follows
     assert never_shown.control.value == 5
     assert aw.reset_shown() == 0               # nothing left to move
+
+
+def test_still_shows_the_picture_the_controls_show_first(monkeypatch, capsys):
+    """The static picture of a FigureControls comes from the widget itself, so it cannot show other values than
+    the controls start at (04 once drew strength 2 above a slider at 1)."""
+    import ipywidgets as ipw
+    import matplotlib.pyplot as plt
+    from aelib.widgets import FigureControls
+    seen = []
+
+    def draw(fig, beta, kind):
+        seen.append((beta, kind))
+        fig.add_subplot().plot([0, beta])
+        return f"<b>{kind}</b>, beta {beta}"
+    w = FigureControls(draw, {"beta": ipw.FloatSlider(value=2.0, min=0, max=4),
+                              "kind": ipw.Dropdown(options=["plain", "leaky"], value="plain")},
+                       figsize=(5, 2), prefetch=False)
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda *a, **k: shown.append(plt.gcf()))
+    assert w.still() == "<b>plain</b>, beta 2.0"
+    assert seen[-1] == (2.0, "plain") and capsys.readouterr().out.strip() == "plain, beta 2.0"
+    assert tuple(shown[0].get_size_inches()) == (5, 2)
+    plt.close("all")
+    w.controls[0].value = 3.0                            # later: the still follows wherever the controls are
+    w.still()
+    assert seen[-1] == (3.0, "plain")
+    plt.close("all")
