@@ -16,6 +16,11 @@ Three layers, each usable alone:
   makes from the drawn image(s) on every change, with a keyboard path (type a test image's number) and a still
   picture of what the model sees, which is also what a static copy of the notebook shows.
 
+For the ``show`` functions, pictures drawn once and then changed in milliseconds (:class:`LiveFigure`): your
+digit's code among the test set's, with q(z|x)'s ellipses on the prior (:class:`LatentFigure`), its score
+against a detector's histograms and threshold (:class:`ScoreFigure`), and named rows of images with notes, for
+denoisers or interpolation paths (:class:`ImageRows`).
+
 The pad sends strokes, not pixels: a few hundred numbers per update instead of 784 (or a PNG), Undo is
 dropping the last stroke, and the rasterisation that decides what the model sees (stroke width, blur, MNIST's
 normalisation) happens once, here, in Python, where it is tested, instead of being written again in JavaScript.
@@ -37,11 +42,13 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, Ellipse
 from PIL import Image as PILImage
 from PIL import ImageDraw
 from scipy import ndimage
 
-from .plots import array_png
+from .plots import array_png, latent_scatter
 from .widgets import _Widget
 
 SIDE = 28                 # the pad and the images: 28x28 pixels
@@ -314,6 +321,299 @@ class LiveFigure:
         return buf.getvalue()
 
 
+CROSS = dict(marker="X", ms=17, color="crimson", mec="white", mew=1.5, ls="none")   # your digit, everywhere
+
+
+def _image_2d(image, shape, name: str = "image") -> np.ndarray:
+    """``image`` as a 2-D array of ``shape`` in [0, 1] (784 values become 28x28)."""
+    a = np.asarray(image, dtype=np.float32)
+    if a.size != shape[0] * shape[1]:
+        raise ValueError(f"{name} must hold {shape[0]}x{shape[1]} values in [0, 1], got shape {a.shape}")
+    return np.clip(a.reshape(shape), 0.0, 1.0)
+
+
+class LatentFigure(LiveFigure):
+    """Your digit's code in the test set's 2-D latent space: one panel per model, each the test codes coloured by
+    digit with a red cross at your digit's code; optionally q(z|x) as its 1σ and 2σ ellipses (solid, dashed) over
+    the prior's 1σ and 2σ circles, and a picture beside them (e.g. the reconstruction).
+
+    Arguments:
+        codes: ``(n, 2)`` codes of the test images, or a list of such arrays, one panel each (e.g. two models).
+        labels: optional ``(n,)`` digit labels (the colours and the clusters' names).
+        titles: one title per panel (default none).
+        image_title: the title of a 28x28 picture panel on the right; ``None``: no picture panel.
+        prior: draw N(0, I)'s 1σ and 2σ circles and show a square window of at least ±3 around the origin.
+        ellipse: draw q(z|x)'s 1σ and 2σ ellipses around the cross (:meth:`show` then needs ``sigma``).
+        extent: ``(xmin, xmax, ymin, ymax)`` for every panel; default from each panel's codes (their 0.5 to 99.5th
+            percentiles and 10 % more; with ``prior``, ±max(3, the 99th percentile of |code|)).
+        panel: each latent panel's side in inches (at 100 dpi, 2.7 in = 270 px; two panels fit beside a pad).
+
+    :meth:`show` moves the cross (and ellipses, picture) and returns PNG bytes. Attributes: ``axes`` (the latent
+    panels), ``image_axes``, ``points``, ``ellipses`` (per panel, ``(1σ, 2σ)``), ``z`` and ``sigma`` as last shown
+    ``(panels, 2)``, ``outside`` (per panel: the code lay beyond the window and its cross stands at the edge).
+    """
+
+    def __init__(self, codes, labels=None, titles=None, image_title: str | None = None, prior: bool = False,
+                 ellipse: bool = False, extent=None, panel: float = 2.7, dpi: int = 100):
+        panels = [np.asarray(c, dtype=np.float64) for c in (codes if isinstance(codes, (list, tuple)) else [codes])]
+        for c in panels:
+            if c.ndim != 2 or c.shape[1] != 2 or not len(c):
+                raise ValueError(f"LatentFigure needs 2-D codes of shape (n, 2), got {c.shape}: train a model with "
+                                 "a 2-D code (code_dim=2, latent_dim=2)")
+        titles = list(titles) if titles is not None else [""] * len(panels)
+        if len(titles) != len(panels):
+            raise ValueError(f"one title per panel: {len(panels)} panels, {len(titles)} titles")
+        self.ellipse = ellipse
+        left, gap, right, bottom, top = 0.62, 0.72, 0.15, 0.55, 0.42             # inches
+        side = 0.8 * panel if image_title is not None else 0.0
+        width = left + len(panels) * panel + (len(panels) - 1) * gap + (0.35 + side if side else 0) + right
+        height = bottom + panel + top
+        fig = Figure(figsize=(width, height), dpi=dpi)
+        self.axes, self.points, self.ellipses, moving = [], [], [], []
+        for i, (c, title) in enumerate(zip(panels, titles)):
+            ax = fig.add_axes(((left + i * (panel + gap)) / width, bottom / height, panel / width, panel / height))
+            latent_scatter(c, labels, ax=ax, s=5, alpha=0.6)
+            if extent is not None:
+                x0, x1, y0, y1 = (float(e) for e in extent)
+            elif prior:
+                lim = max(3.0, float(np.percentile(np.abs(c), 99)))
+                x0, x1, y0, y1 = -lim, lim, -lim, lim
+            else:
+                lo, hi = np.percentile(c, [0.5, 99.5], axis=0)
+                span = np.maximum(hi - lo, 1e-6)
+                (x0, y0), (x1, y1) = lo - 0.1 * span, hi + 0.1 * span
+            ax.set_xlim(x0, x1)
+            ax.set_ylim(y0, y1)
+            if prior:
+                for r in (1, 2):
+                    ax.add_patch(Circle((0, 0), r, fill=False, ls="--", lw=1.3, color="k"))
+            if title:
+                ax.set_title(title)
+            pair = ()
+            if ellipse:
+                pair = (Ellipse((0, 0), 0, 0, fill=False, ec="crimson", lw=2.4),
+                        Ellipse((0, 0), 0, 0, fill=False, ec="crimson", lw=1.8, ls="--"))
+                for e in pair:
+                    ax.add_patch(e)
+            point, = ax.plot([], [], **CROSS)
+            self.axes.append(ax)
+            self.points.append(point)
+            self.ellipses.append(pair)
+            moving += [*pair, point]
+        self.image_axes = self.image = None
+        if side:
+            x = (width - right - side) / width
+            self.image_axes = fig.add_axes((x, (bottom + (panel - side) / 2) / height, side / width, side / height))
+            self.image = self.image_axes.imshow(np.zeros((SIDE, SIDE)), cmap="gray", vmin=0, vmax=1)
+            self.image_axes.set_axis_off()
+            self.image_axes.set_title(image_title)
+            moving.append(self.image)
+        self.z = self.sigma = None
+        self.outside = [False] * len(panels)
+        super().__init__(fig, moving)
+
+    def _per_panel(self, a, name: str) -> np.ndarray:
+        n = len(self.axes)
+        a = np.asarray(a, dtype=np.float64)
+        if a.shape == (2,):
+            a = np.repeat(a[None], n, axis=0)
+        if a.shape != (n, 2):
+            raise ValueError(f"one code per panel: expected {name} of shape (2,) or ({n}, 2), got {a.shape}")
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name} has NaN or infinite values: the encoder was given a bad image or diverged")
+        return a
+
+    def show(self, z, sigma=None, image=None) -> bytes:
+        """Move the cross to ``z`` (``(2,)``, or ``(panels, 2)``: one code per panel), draw q(z|x)'s ellipses for
+        standard deviations ``sigma`` (same shape; needed with ``ellipse=True``), show ``image`` (784 values in
+        [0, 1]) in the picture panel; return the PNG bytes. A code beyond the window is drawn at its edge."""
+        z = self._per_panel(z, "z")
+        if self.ellipse:
+            if sigma is None:
+                raise ValueError("sigma: pass the standard deviations of q(z|x) (shaped like z) to draw its ellipses")
+            sigma = self._per_panel(sigma, "sigma")
+            if (sigma <= 0).any():
+                raise ValueError(f"sigma must be positive (standard deviations), got {sigma.tolist()}")
+        for i, (ax, point) in enumerate(zip(self.axes, self.points)):
+            (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+            shown = np.clip(z[i], [min(x0, x1), min(y0, y1)], [max(x0, x1), max(y0, y1)])
+            self.outside[i] = bool((shown != z[i]).any())
+            point.set_data([shown[0]], [shown[1]])
+            for k, e in enumerate(self.ellipses[i], start=1):
+                e.set_center(tuple(z[i]))
+                e.set_width(2 * k * sigma[i, 0])
+                e.set_height(2 * k * sigma[i, 1])
+        if image is not None:
+            if self.image is None:
+                raise ValueError("this LatentFigure has no picture panel: make it with image_title=...")
+            self.image.set_data(_image_2d(image, (SIDE, SIDE)))
+        self.z, self.sigma = z, sigma
+        return self.png()
+
+
+class ScoreFigure(LiveFigure):
+    """Your digit's score against a detector's: histograms of the test scores (density), the threshold (dashed),
+    and a red line at your digit's score with its value above it; optionally a picture beside them (your digit
+    and its reconstruction).
+
+    Arguments:
+        scores: ``{name: (n,) scores}``, one histogram each (e.g. the normal test digits', the anomalies').
+        threshold: the detector's threshold, in the scores' units.
+        xlabel: the scores' name and unit; bins: the histograms' number of bins.
+        xmax: the right end of the window (default 1.1 x the larger of the threshold and the 99.5th percentile of
+            all scores); a score beyond it stands at the edge, its value written with an arrow.
+        image_title: the title of a picture panel on the right; image_shape: its ``(h, w)`` (default 28x56: two
+            digits side by side); ``None``: no picture.
+        size: the figure's ``(width, height)`` in inches.
+
+    :meth:`show` moves the line and returns PNG bytes. Attributes: ``axes``, ``marker`` (the line), ``label`` (its
+    text), ``image_axes``, ``score`` (as last shown) and ``beyond`` (it lay past the window).
+    """
+
+    def __init__(self, scores: dict, threshold: float, xlabel: str = "reconstruction error", bins: int = 40,
+                 xmax: float | None = None, image_title: str | None = None, image_shape=(SIDE, 2 * SIDE),
+                 size=(6.6, 3.0), dpi: int = 100):
+        if not scores:
+            raise ValueError("ScoreFigure needs at least one set of scores, e.g. {'normal test digits': scores}")
+        sets = {k: np.asarray(v, dtype=np.float64).ravel() for k, v in scores.items()}
+        every = np.concatenate(list(sets.values()))
+        if not np.isfinite(every).all() or not np.isfinite(threshold):
+            raise ValueError("the scores and the threshold must be finite numbers")
+        self.threshold = float(threshold)
+        self.xmax = float(xmax) if xmax is not None else 1.1 * max(self.threshold, float(np.percentile(every, 99.5)))
+        lo = min(0.0, float(every.min()))
+        fig = Figure(figsize=size, dpi=dpi)
+        w, h = size
+        side = 0.0 if image_title is None else min(2.4, 0.4 * w)
+        right_edge = w - 0.15 - (side + 0.25 if side else 0)
+        self.axes = ax = fig.add_axes((0.75 / w, 0.62 / h, (right_edge - 0.75) / w, (h - 0.62 - 0.5) / h))
+        edges = np.linspace(lo, self.xmax, bins + 1)
+        for name, s in sets.items():
+            ax.hist(np.clip(s, lo, self.xmax), edges, alpha=0.6, density=True, label=name)
+        ax.axvline(self.threshold, color="k", ls="--", lw=1.8, label="threshold")
+        ax.set_xlim(lo, self.xmax)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("density")
+        ax.set_yticks([])
+        if side:                                       # the legend under the picture, clear of the bars
+            ax.legend(loc="lower left", bbox_to_anchor=(1 + 0.25 / (right_edge - 0.75), 0.0), fontsize=11,
+                      frameon=False, borderaxespad=0)
+        else:
+            ax.legend(loc="upper right", fontsize=11)
+        self.marker = ax.axvline(self.threshold, color="crimson", lw=2.6)
+        self.label = ax.text(self.threshold, 1.02, "", transform=ax.get_xaxis_transform(), ha="center",
+                             va="bottom", color="crimson", fontsize=13, fontweight="bold", clip_on=False)
+        moving = [self.marker, self.label]
+        self.image_axes = self.image = None
+        if side:
+            ih, iw = image_shape
+            box_h = side * ih / iw
+            self.image_axes = fig.add_axes(((w - 0.15 - side) / w, (h - 0.5 - box_h) / h, side / w, box_h / h))
+            self.image = self.image_axes.imshow(np.zeros(image_shape), cmap="gray", vmin=0, vmax=1)
+            self.image_axes.set_axis_off()
+            self.image_axes.set_title(image_title, fontsize=12)
+            moving.append(self.image)
+        self.image_shape = tuple(image_shape)
+        self.score, self.beyond = None, False
+        super().__init__(fig, moving)
+
+    def show(self, score: float, image=None, text: str = "your digit") -> bytes:
+        """Put the line at ``score`` with ``text`` and its value above it, show ``image`` (``image_shape`` values in
+        [0, 1]) in the picture panel; return the PNG bytes."""
+        score = float(score)
+        if not np.isfinite(score):
+            raise ValueError(f"the score must be a finite number, got {score}")
+        x0, x1 = self.axes.get_xlim()
+        self.beyond = score > x1
+        x = min(max(score, x0), x1)
+        self.marker.set_xdata([x, x])
+        self.label.set_x(x)
+        self.label.set_ha("right" if x > x0 + 0.8 * (x1 - x0) else "center")
+        self.label.set_text(f"{text}: {score:.4g}" + (" →" if self.beyond else ""))
+        if image is not None:
+            if self.image is None:
+                raise ValueError("this ScoreFigure has no picture panel: make it with image_title=...")
+            self.image.set_data(_image_2d(image, self.image_shape))
+        self.score = score
+        return self.png()
+
+
+class ImageRows(LiveFigure):
+    """Rows of small images with each row's name on its left and each column's title above it, redrawn in place,
+    with an optional short note under every image (e.g. its PSNR): a pad's digit through several denoisers (rows:
+    the noises; columns: noisy, each model's repair) or along several interpolation paths (rows: the paths).
+
+    Arguments:
+        rows: the rows' names; columns: the columns' titles (their number fixes how many images a row has;
+            ``""`` for none; ``"\\n"`` breaks a long one).
+        image_shape: ``(h, w)`` of one image; cell: one image's width in inches (at 100 dpi: 0.5 in = 50 px).
+        notes: leave room for a note under each image.
+
+    :meth:`show` puts new images (and notes) in and returns PNG bytes. Attributes: ``images`` as last shown
+    ``(rows, columns, h*w)``, ``notes`` (the note texts, ``[row][column]``), ``picture`` (the image artist).
+    """
+
+    GAP = 2                  # pixels between images
+    NOTE = 10                # pixels under each row for its notes
+
+    def __init__(self, rows, columns, image_shape=(SIDE, SIDE), cell: float = 0.5, notes: bool = False,
+                 dpi: int = 100):
+        self.row_names, self.column_titles = list(rows), list(columns)
+        if not self.row_names or not self.column_titles:
+            raise ValueError("ImageRows needs at least one row name and one column title")
+        self.shape = tuple(image_shape)
+        h, w = self.shape
+        self.pitch = (h + (self.NOTE if notes else self.GAP), w + self.GAP)
+        nr, nc = len(self.row_names), len(self.column_titles)
+        height_px, width_px = nr * self.pitch[0] - (0 if notes else self.GAP), nc * self.pitch[1] - self.GAP
+        k = cell / w                                                   # inches per image pixel
+        fig = Figure(figsize=(4, 3), dpi=dpi)
+        ax = fig.add_axes((0, 0, 1, 1))
+        self.picture = ax.imshow(np.ones((height_px, width_px)), cmap="gray", vmin=0, vmax=1,
+                                 interpolation="nearest", extent=(-0.5, width_px - 0.5, height_px - 0.5, -0.5))
+        ax.set_axis_off()
+        names = [ax.text(-3, r * self.pitch[0] + h / 2, name, ha="right", va="center", fontsize=12)
+                 for r, name in enumerate(self.row_names)]
+        titles = [ax.text(c * self.pitch[1] + w / 2, -2, title, ha="center", va="bottom", fontsize=12,
+                          linespacing=1.0) for c, title in enumerate(self.column_titles) if title]
+        self.notes = [[ax.text(c * self.pitch[1] + w / 2, r * self.pitch[0] + h + 1, "", ha="center", va="top",
+                               fontsize=11) for c in range(nc)] for r in range(nr)] if notes else []
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        label_in = max(t.get_window_extent(renderer).width for t in names) / dpi + 0.15
+        title_in = max((t.get_window_extent(renderer).height for t in titles), default=0) / dpi
+        left, top, bottom = label_in, title_in + 0.1, 0.06
+        width, height = left + width_px * k + 0.1, top + height_px * k + bottom
+        fig.set_size_inches(width, height)
+        ax.set_position((left / width, bottom / height, width_px * k / width, height_px * k / height))
+        self.images = np.zeros((nr, nc, h * w), np.float32)
+        super().__init__(fig, [self.picture, *(t for row in self.notes for t in row)])
+
+    def show(self, images, notes=None) -> bytes:
+        """Show ``images`` (``(rows, columns, h*w)`` or ``(rows * columns, h*w)`` values in [0, 1], row by row) with
+        ``notes`` (``[row][column]`` strings, when made with ``notes=True``); return the PNG bytes."""
+        nr, nc = len(self.row_names), len(self.column_titles)
+        h, w = self.shape
+        a = np.asarray(images, dtype=np.float32)
+        if a.size != nr * nc * h * w:
+            raise ValueError(f"expected {nr} rows of {nc} images ({h * w} values each), got shape {a.shape}")
+        a = np.clip(a.reshape(nr, nc, h * w), 0.0, 1.0)
+        if notes is not None:
+            if not self.notes:
+                raise ValueError("this ImageRows has no room for notes: make it with notes=True")
+            if len(notes) != nr or any(len(row) != nc for row in notes):
+                raise ValueError(f"one note per image: {nr} rows of {nc} strings")
+        canvas = np.ones(self.picture.get_array().shape, np.float32)
+        for r in range(nr):
+            for c in range(nc):
+                y, x = r * self.pitch[0], c * self.pitch[1]
+                canvas[y:y + h, x:x + w] = a[r, c].reshape(h, w)
+                if self.notes:
+                    self.notes[r][c].set_text("" if notes is None else str(notes[r][c]))
+        self.picture.set_data(canvas)
+        self.images = a.copy()
+        return self.png()
+
+
 def copy_reading_copy_assets(out_dir) -> list[Path]:
     """Copy what a static HTML copy of a notebook (nbconvert with the widgets' state stored in the page, as
     ``aelib.course.site`` builds) needs to draw its pads with no network: anywidget's front end, as
@@ -438,6 +738,22 @@ class PadExplorer(_Widget):
                 pad.clear()
             elif pad.strokes or pad.background != self.images[s].tolist():
                 pad.load(self.images[s])
+
+    def draw(self, strokes, pad: int = 0, on_top: bool = False) -> None:
+        """Draw ``strokes`` (``[[x, y], ...]`` lists in pad pixels, as :func:`image_from_strokes` takes them) on pad
+        number ``pad`` as a reader would: on the emptied pad (Clear, then draw), or with ``on_top`` over what it
+        shows. The picture follows at once: for a chapter's checks and for tests."""
+        if not 0 <= pad < len(self.pads):
+            raise ValueError(f"pad {pad} does not exist: this widget has {len(self.pads)} pad"
+                             f"{'s' if len(self.pads) > 1 else ''} (0 to {len(self.pads) - 1})")
+        lines = [s.tolist() for s in _as_strokes(strokes)]
+        p = self.pads[pad]
+        if on_top:
+            p.strokes = p.strokes + lines
+        else:
+            with p.hold_trait_notifications():
+                p.strokes = lines
+                p.background = []
 
     def update(self) -> None:
         """Convert every pad's picture, call ``show`` and display its picture and caption."""

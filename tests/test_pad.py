@@ -313,3 +313,123 @@ def test_reading_copy_assets_put_anywidgets_front_end_beside_the_pages(tmp_path)
     assert written == [tmp_path / "site" / "anywidget.js"]
     text = written[0].read_text(encoding="utf-8")
     assert 'define(["@jupyter-widgets/base"]' in text          # an AMD module for the HTML manager's require.js
+
+
+# ---- the chapters' live figures: a latent point, a score, rows of images ------------------------------------
+
+def _pixel(fig, ax, x, y):
+    """The (row, column) pixel of data point (x, y) in ``ax`` of a figure drawn at its own size."""
+    px, py = ax.transData.transform((x, y))
+    return int(round(fig.bbox.height - py)), int(round(px))
+
+
+def _inked(rgba, row, col, r=2):
+    """Whether the pixels around (row, col) are not all white (something is drawn there)."""
+    return (rgba[row - r:row + r + 1, col - r:col + r + 1, :3] < 200).any()
+
+
+def test_latent_figure_moves_the_point_and_shows_the_reconstruction():
+    from aelib.pad import LatentFigure
+    rng = np.random.default_rng(0)
+    codes, labels = rng.normal(size=(500, 2)).astype(np.float32), np.arange(500) % 10
+    lf = LatentFigure(codes, labels, titles=["test codes"], image_title="its reconstruction")
+    assert lf.fig.get_figwidth() * lf.fig.dpi <= 700                     # beside a pad at 1280x720
+    first = lf.show([0.5, -0.5], image=np.zeros(784))
+    assert first[:4] == b"\x89PNG" and lf.z.shape == (1, 2) and lf.outside == [False]
+    png = lf.show(np.array([1.5, 1.0]), image=np.ones((28, 28)))
+    assert png != first and np.allclose(lf.z, [[1.5, 1.0]])
+    rgba = lf.rgba()
+    ax, ax_img = lf.axes[0], lf.image_axes
+    assert _inked(rgba, *_pixel(lf.fig, ax, 1.5, 1.0))                     # the cross is where the code is
+    assert tuple(rgba[_pixel(lf.fig, ax_img, 14, 14)][:3]) == (255, 255, 255)   # an all-ink reconstruction
+    lf.show([40.0, 0.0])                                                   # far outside the window
+    x0, x1 = ax.get_xlim()
+    assert lf.outside == [True] and lf.points[0].get_xdata()[0] == pytest.approx(x1)
+
+
+def test_latent_figure_draws_q_of_z_as_ellipses_on_the_prior_in_several_panels():
+    from aelib.pad import LatentFigure
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(300, 2)), 0.3 * rng.normal(size=(300, 2))
+    lf = LatentFigure([a, b], np.arange(300) % 10, titles=["β = 1", "β = 4"], prior=True, ellipse=True)
+    assert len(lf.axes) == 2 and lf.image_axes is None
+    for ax in lf.axes:                                                     # the prior's 2σ circle fits
+        assert ax.get_xlim()[1] >= 3 and ax.get_ylim()[1] >= 3 and ax.get_xlim()[0] == -ax.get_xlim()[1]
+    lf.show([[0.0, 0.0], [1.0, -1.0]], sigma=[[0.5, 0.2], [1.0, 1.0]])
+    one, two = lf.ellipses[0]                                              # 1σ and 2σ of the first panel
+    assert one.width == pytest.approx(1.0) and one.height == pytest.approx(0.4)
+    assert two.width == pytest.approx(2.0) and two.height == pytest.approx(0.8)
+    assert lf.ellipses[1][0].center == pytest.approx((1.0, -1.0))
+    rgba = lf.rgba()
+    r, c = _pixel(lf.fig, lf.axes[0], 1.0, 0.0)                            # the 2σ ellipse's right end
+    assert _inked(rgba, r, c)
+    with pytest.raises(ValueError, match=r"sigma.*standard deviations of q\(z\|x\)"):
+        lf.show([[0.0, 0.0], [1.0, -1.0]])
+    with pytest.raises(ValueError, match=r"one code per panel: expected z of shape \(2,\) or \(2, 2\)"):
+        lf.show([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="sigma must be positive"):
+        lf.show([[0.0, 0.0], [1.0, -1.0]], sigma=[[0.0, 1.0], [1.0, 1.0]])
+
+
+def test_latent_figure_rejects_codes_that_are_not_2d():
+    from aelib.pad import LatentFigure
+    with pytest.raises(ValueError, match=r"2-D codes of shape \(n, 2\)"):
+        LatentFigure(np.zeros((10, 3)))
+    with pytest.raises(ValueError, match="one title per panel"):
+        LatentFigure([np.zeros((4, 2))] * 2, titles=["only one"])
+
+
+def test_score_figure_marks_the_score_against_the_histograms_and_the_threshold():
+    from aelib.pad import ScoreFigure
+    rng = np.random.default_rng(2)
+    normal, odd = rng.gamma(4, 5, 900), rng.gamma(9, 5, 100)
+    sf = ScoreFigure({"normal": normal, "anomalies": odd}, threshold=40.0, image_title="yours | rebuilt")
+    first = sf.show(12.0, image=np.zeros((28, 56)))
+    assert sf.score == 12.0 and not sf.beyond
+    assert sf.marker.get_xdata()[0] == pytest.approx(12.0)
+    png = sf.show(55.0, image=np.ones((28, 56)))
+    assert png != first and "55" in sf.label.get_text()
+    rgba = sf.rgba()
+    ax = sf.axes
+    r, _ = _pixel(sf.fig, ax, 55.0, 0.0)
+    _, c = _pixel(sf.fig, ax, 55.0, 0.0)
+    assert _inked(rgba, r - 20, c, r=1)                                    # the marker line stands at 55
+    sf.show(1e6)                                                           # far beyond the histograms
+    assert sf.beyond and sf.marker.get_xdata()[0] == pytest.approx(ax.get_xlim()[1])
+    assert "1e+06" in sf.label.get_text() or "1000000" in sf.label.get_text()
+    with pytest.raises(ValueError, match="a finite number"):
+        sf.show(float("nan"))
+    with pytest.raises(ValueError, match="at least one set of scores"):
+        ScoreFigure({}, threshold=1.0)
+
+
+def test_image_rows_show_named_rows_with_notes_under_the_images():
+    from aelib.pad import ImageRows
+    rows = ImageRows(["gaussian 0.5", "masking 0.5"], ["noisy", "plain AE", "denoising AE"], notes=True)
+    images = np.zeros((2, 3, 784), np.float32)
+    first = rows.show(images, [["1 dB", "2 dB", "3 dB"], ["4 dB", "5 dB", "6 dB"]])
+    images[1, 2] = 1.0
+    png = rows.show(images, [["1 dB", "2 dB", "3 dB"], ["4 dB", "5 dB", "9.9 dB"]])
+    assert png != first and rows.notes[1][2].get_text() == "9.9 dB"
+    assert np.array_equal(rows.images, images)
+    flat = rows.show(images.reshape(6, 784), [[""] * 3] * 2)               # (rows * columns, 784) works too
+    assert flat[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match=r"2 rows of 3 images \(784 values each\)"):
+        rows.show(np.zeros((5, 784)))
+    with pytest.raises(ValueError, match="one note per image"):
+        rows.show(images, [["a"]])
+    plain = ImageRows(["pixels", "VAE, spherical"], ["A"] + [""] * 7 + ["B"])
+    assert plain.fig.get_figwidth() * plain.fig.dpi <= 700
+    plain.show(np.zeros((2, 9, 784)))
+
+
+def test_explorer_draw_starts_a_pad_over_with_strokes_as_a_reader_would():
+    ex, seen = _explorer(start=(0, 2))
+    first = ex.png
+    ex.draw(ONE, pad=1)
+    assert ex.pads[1].background == [] and ex.pads[1].strokes == ONE
+    assert np.allclose(seen[-1][1], image_from_strokes(ONE)) and ex.png != first
+    ex.draw(SEVEN, pad=1, on_top=True)                                    # on top of the 1
+    assert ex.pads[1].strokes == ONE + SEVEN
+    with pytest.raises(ValueError, match="pad 2 does not exist: this widget has 2 pads"):
+        ex.draw(ONE, pad=2)
