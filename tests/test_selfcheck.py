@@ -42,7 +42,7 @@ def test_selfcheck_markdown_hides_each_answer_behind_a_reveal():
         prompt_at, answer_at = text.index(f"**{n}.**"), text.index(f"<summary>Answer {n}<")
         assert prompt_at < answer_at                     # the question comes first, its answer after
     numeric = next(q for q in qs if "options" not in q)
-    assert selfcheck.answer_text(numeric) == "about 200 (anything within ± 40 counts)"
+    assert selfcheck.answer_text(numeric) == "about 203 (anything within ± 40 counts)"
     choice = next(q for q in qs if "options" in q)
     assert selfcheck.answer_text(choice).startswith(f"({selfcheck.LETTERS[choice['answer']]}) ")
     # each question's options are listed between its prompt and its (hidden) answer
