@@ -77,3 +77,15 @@ def test_mock_exam_reveals_only_after_an_answer():
     exam.seed.value = 7
     exam.new.click()
     assert exam.paper == revision.draw_paper(7) and exam.keys[0].value == ""
+
+
+def test_copied_answers_name_their_notebook_instead_of_here():
+    """An answer copied into the revision notebook must not say "here", "this notebook" or "Experiment 2": there they
+    would point at notebook 15. localised_answer names the home notebook instead."""
+    for q in syllabus.questions():
+        text = revision.localised_answer(q.id)
+        assert not revision.CONTEXT_WORDS.search(text), (q.id, revision.CONTEXT_WORDS.search(text).group(0))
+        assert all(len(line) <= 120 for line in text.splitlines() if not line.startswith(("|", "$$"))), q.id
+    assert revision._CONTEXT[2][0].sub(r"notebook 07's \1 \2", "(recipe D: as good)") == "(notebook 07's recipe D: as good)"
+    original = syllabus.exam_answer("AE-9")
+    assert "here" in original and "in notebook 07" in revision.localised_answer("AE-9")
