@@ -26,6 +26,29 @@ def pytest_runtest_makereport(item, call):
     setattr(item, "rep_" + rep.when, rep)
 
 
+# Notebooks whose outputs still carry a known warning, with the reason; the warnings check below skips them.
+KNOWN_WARNINGS = {
+    "05_denoising_autoencoders.ipynb": "cells 18-19 draw one figure in two cells: a NaN RuntimeWarning and matplotlib's "
+                                       "'No artists with labels' (issue 32, left to the pass that edits notebook 05)",
+}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A notebook cell (and each widget check or worked solution run after the notebook) fails when its outputs carry
+    a warning on stderr, unless the cell says why one is expected (``# expected warning: <why>``): the outputs nbval
+    collected while it ran the cell, so nothing runs twice (``aelib.course.claims.output_warnings``)."""
+    result = yield
+    outputs, cell = getattr(item, "test_outputs", None), getattr(item, "cell", None)
+    if outputs is not None and cell is not None and item.path.name not in KNOWN_WARNINGS:
+        from aelib.course.claims import output_warnings
+        found = output_warnings(outputs, cell.source)
+        if found:
+            raise AssertionError(f"{item.path.name}, {item.name}: a warning in the outputs (fix its cause, or say why "
+                                 "it is expected with a comment '# expected warning: <why>'):\n  " + "\n  ".join(found))
+    return result
+
+
 @pytest.fixture(scope="session")
 def reading_copy(tmp_path_factory):
     """The reading copy of notebooks 00, 09 (equations) and 15, built once per test run: ``(folder, exit code)``."""
