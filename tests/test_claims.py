@@ -39,6 +39,9 @@ def test_a_measured_number_must_be_asserted_or_printed():
     assert tokens(_md("About a third of the units stay active.")) == ["About a third"]
     assert tokens(_md("About a third of the units stay active (asserted: 5 to 16).", code=["assert 5 <= n <= 16"])) == []
     assert tokens(_md("The classifier is about 93.5 % accurate.")) == ["about 93.5 %"]
+    assert tokens(_md("It was sure of about 5 % of them.", code=["assert a > b + 5"])) == ["about 5 %"]
+    assert tokens(_md("About 0.28.", code=["assert a > b + 0.1   # measured ~0.28"])) == ["About 0.28"]
+    assert tokens(_md("More than 80 % pass, within 10 % of B's.", code=["assert g > 0.8 and d < 1.1 * b"])) == []
 
 
 def test_timings_need_the_printed_value_or_the_machines():

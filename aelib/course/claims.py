@@ -194,21 +194,29 @@ def _in(number: str, code: str) -> bool:
     return any(re.search(rf"(?<![\d.]){re.escape(v)}(?![\d])(?!\.\d)", code) for v in variants if v)
 
 
-def _fraction(percent: str) -> str:
-    """``"80"`` -> ``"0.8"``: a percentage as the fraction an assert holds."""
-    return f"{float(percent) / 100:.6f}".rstrip("0").rstrip(".")
+def _fraction(value: float) -> str:
+    """``0.8`` -> ``"0.8"``, ``1.1`` -> ``"1.1"``: a number as an assert writes it."""
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def _backs(number: str, asserts: str, percent: bool, within: bool = False) -> bool:
+    """Whether ``asserts`` hold ``number``; a percentage as an assert writes it: 80 % as 0.8, "within 10 %" as 0.1,
+    1.1 or 0.9 (the number itself is not enough: "5" is in many asserts, "0.05" is a claim)."""
+    if not percent:
+        return _in(number, asserts)
+    f = float(number) / 100
+    return any(_in(_fraction(v), asserts) for v in ((f, 1 + f, 1 - f) if within else (f,)) if v > 0)
 
 
 def assert_lines(nb) -> str:
-    """Every line that holds an ``assert`` in ``nb``: its code cells and the python code of its solutions."""
+    """Every line that holds an ``assert`` in ``nb`` (its code cells and the python code of its solutions), without
+    its comment: a number in a comment is not checked."""
     out = []
     for cell in nb["cells"]:
         src = _source(cell)
-        if cell["cell_type"] == "code":
-            out += [line for line in src.splitlines() if "assert" in line]
-        else:
-            for block in re.findall(r"```python\n(.*?)```", src, re.S):
-                out += [line for line in block.splitlines() if "assert" in line]
+        blocks = [src] if cell["cell_type"] == "code" else re.findall(r"```python\n(.*?)```", src, re.S)
+        for block in blocks:
+            out += [line.split("#", 1)[0] for line in block.splitlines() if "assert" in line.split("#", 1)[0]]
     return "\n".join(out)
 
 
@@ -253,7 +261,8 @@ def unbacked_in_text(text: str, asserts: str, cell: int = 0) -> list[Claim]:
                     if _cited(s, m.start(), m.end()) or EXACT.search(s) or PRINTED.search(s):
                         continue
                     percent = "%" in token or "per cent" in token
-                    if nums and all(_in(n, asserts) or (percent and _in(_fraction(n), asserts)) for n in nums):
+                    within = token.lower().startswith("within")
+                    if nums and all(_backs(n, asserts, percent, within) for n in nums):
                         continue
                     if not nums and ASSERTED.search(s):
                         continue
