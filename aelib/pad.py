@@ -686,10 +686,10 @@ class PadExplorer(_Widget):
             box = widgets.BoundedIntText(value=0 if s is None else int(s), min=0, max=n - 1,
                                          description="test image #",
                                          style={"description_width": "initial"},
-                                         layout=widgets.Layout(width="200px"))
+                                         layout=widgets.Layout(width="175px"))
             box.add_class("aelib-pad-index")
             load = widgets.Button(description="load", tooltip="start this pad from the test image with that number",
-                                  layout=widgets.Layout(width="70px"))
+                                  layout=widgets.Layout(width="62px"))
             load.add_class("aelib-pad-load")
             preview = widgets.Image(format="png")
             preview.add_class("aelib-pad-preview")
@@ -783,6 +783,9 @@ class PadExplorer(_Widget):
             png = array_png(np.asarray(picture), scale=self.scale)
         self.inputs, self.png, self.caption = inputs, png, caption or ""
         self.picture.value = png
+        width = f"{int.from_bytes(png[16:20], 'big')}px"       # a PNG's width: bytes 16-19 of its header
+        if self.html.layout.max_width != width:             # the caption wraps under the picture instead of
+            self.html.layout.max_width = width              # widening its column below the pads
         self.picture.remove_class("aelib-pad-stale")
         self.html.value = self.caption
         self.seconds = time.perf_counter() - t0

@@ -433,3 +433,12 @@ def test_explorer_draw_starts_a_pad_over_with_strokes_as_a_reader_would():
     assert ex.pads[1].strokes == ONE + SEVEN
     with pytest.raises(ValueError, match="pad 2 does not exist: this widget has 2 pads"):
         ex.draw(ONE, pad=2)
+
+
+def test_explorer_caption_wraps_within_the_pictures_width():
+    """A long caption must wrap under the picture, not widen the picture's column until it drops below the pads."""
+    ex, _ = _explorer(start=0)
+    width = int.from_bytes(ex.png[16:20], "big")                           # the PNG's width in pixels
+    assert width == 28 * ex.scale and ex.html.layout.max_width == f"{width}px"
+    ex2 = PadExplorer(lambda x: (np.zeros((28, 100)), "a caption " * 30), _images(), start=0, scale=2)
+    assert ex2.html.layout.max_width == "200px"
