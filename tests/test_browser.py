@@ -90,8 +90,9 @@ NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb
 def test_presented_at_projector_size(server, browser, name):
     """As a lecturer shows it: JupyterLab's Presentation Mode, left area collapsed, a 1280x720 window. Run all;
     no error; nothing wider than the window; prose and code at projector size; figures not shrunk below 70 %;
-    every widget's first control moves its picture (keyboard for sliders). Screenshots of every widget are kept
-    in .browser-artifacts/presentation/."""
+    every widget's first control moves its picture (keyboard for sliders); a stroke drawn with the mouse on every
+    drawing pad moves its chapter's picture. Screenshots of every widget (each pad also with a stroke on it) are
+    kept in .browser-artifacts/presentation/."""
     ctx = browser.new_context(viewport=PROJECTOR)
     page = ctx.new_page()
     try:
@@ -111,6 +112,13 @@ def test_presented_at_projector_size(server, browser, name):
     assert not small, f"figures shrunk to fit (cell, scale, natural width in px): {small}"
     for w in result["widgets"]:
         assert len(w["ms"]) == 2, f"{w['css']}: its picture did not change when its control moved"
+    # every drawing pad the chapter makes was drawn in with the mouse, and its picture, caption and preview followed
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    made = sum(c.source.count("PadExplorer(") for c in nb.cells if c.cell_type == "code")
+    pads = [w for w in result["widgets"] if "changed" in w]
+    assert len(pads) == made, f"{made} drawing-pad widgets made, {len(pads)} found: {[w['css'] for w in pads]}"
+    for w in pads:
+        assert all(all(pad.values()) for pad in w["changed"]), f"{w['css']}: drawing did not update {w['changed']}"
     # notebook 00's promise: a static figure before every widget, for a reader without a kernel
     assert not result["unillustrated"], f"widgets with no static figure before them: {result['unillustrated']}"
     # answers behind reveals (self-checks; the revision notebook's model answers), rendered and working in Lab

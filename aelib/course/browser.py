@@ -10,7 +10,8 @@ collapsed in a 1280x720 window (a common projector), runs all cells, and then ch
 no error in any output, no code line, figure or widget wider than the window, text at projector size, every
 widget at the value it was first shown with. It screenshots each aelib widget, and times its controls in the
 browser: from a key press on a slider (or a new dropdown choice) until the widget's picture has changed and
-two animation frames have passed, i.e. until the audience sees the change.
+two animation frames have passed, i.e. until the audience sees the change. In each drawing pad it draws with
+the mouse, checks that the chapter's picture follows, and times a stroke's end to the new picture the same way.
 
 It needs Playwright's Python package and Chromium (``/usr/bin/chromium``, or ``AELIB_CHROMIUM``); it never
 downloads a browser. The server listens on 127.0.0.1 only, with a random token, and serves a copy of the
@@ -370,23 +371,58 @@ def time_pad_strokes(page, selector: str, strokes: int = 8, pause: float = 0.3, 
     return out
 
 
+SLASH = [(5, 23), (10, 17), (16, 11), (23, 5)]       # a stroke across the middle of a pad (pad pixels)
+
+
+def pad_changes_picture(page, selector: str, pad: int = 0, points=SLASH, timeout_s: float = 10) -> dict:
+    """Draw one stroke (``points``, pad pixels) on a pad with real mouse events and report what the widget showed
+    before and after: ``{"picture": changed, "caption": changed, "preview": changed}`` (the chapter's picture,
+    its caption, and the pad's own "the model sees" picture). The stroke stays; the Undo button removes it."""
+    widget = page.locator(selector).first
+    picture = widget.locator("img.aelib-pad-picture").first
+    preview = widget.locator("img.aelib-pad-preview").nth(pad)
+    caption = widget.locator(".aelib-pad-caption").first
+    pad_settled(page, selector, pad, timeout_s)
+    before = (picture.get_attribute("src"), caption.inner_text(), preview.get_attribute("src"))
+    draw_stroke(page, selector, points, pad=pad)
+    pad_settled(page, selector, pad, timeout_s)
+    deadline = time.time() + timeout_s
+    while True:
+        after = (picture.get_attribute("src"), caption.inner_text(), preview.get_attribute("src"))
+        if all(a != b for a, b in zip(after, before)) or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    return {k: a != b for k, a, b in zip(("picture", "caption", "preview"), after, before)}
+
+
 def check_pads(page, shots: Path | None = None, name: str = "", strokes: int = 8,
                pause: float = 0.3) -> list[dict]:
-    """Screenshot and time every drawing-pad widget in the page (see :func:`pad_explorers`): ``strokes`` strokes
-    drawn with the mouse on its first pad, each timed by :func:`time_pad_strokes` and undone.
+    """Draw in, screenshot and time every drawing-pad widget in the page (see :func:`pad_explorers`).
+
+    For each widget: a screenshot as the page left it; on each of its pads a stroke across the digit, drawn with
+    the mouse, whose picture, caption and preview must change (:func:`pad_changes_picture`); a screenshot with
+    the strokes on; Undo on each pad; then ``strokes`` strokes on its first pad, each timed by
+    :func:`time_pad_strokes` and undone.
 
     Returns one entry per widget, shaped like :func:`check_notebook`'s ``widgets`` entries so that
-    :func:`latency_rows` lists them too: ``{"css", "ms": [...], "paced_ms": [], "pads"}``. Screenshots go to
-    ``shots/<first two letters of name>-<css>.png``."""
+    :func:`latency_rows` lists them too: ``{"css", "ms": [...], "paced_ms": [], "pads", "changed": [one dict per
+    pad]}``. Screenshots go to ``shots/<first two letters of name>-<css>.png`` and ``...-<css>-drawn.png``."""
     out = []
     for w in pad_explorers(page):
-        pad_settled(page, w["selector"])
+        sel, loc = w["selector"], page.locator(w["selector"]).first
+        pad_settled(page, sel)
         if shots is not None:
             shots.mkdir(parents=True, exist_ok=True)
-            page.locator(w["selector"]).first.scroll_into_view_if_needed()
-            page.locator(w["selector"]).first.screenshot(path=str(shots / f"{name[:2]}-{w['css']}.png"))
-        ms = time_pad_strokes(page, w["selector"], strokes=strokes, pause=pause) if strokes else []
-        out.append({"css": w["css"], "ms": ms, "paced_ms": [], "pads": w["pads"]})
+            loc.scroll_into_view_if_needed()
+            loc.screenshot(path=str(shots / f"{name[:2]}-{w['css']}.png"))
+        changed = [pad_changes_picture(page, sel, k) for k in range(w["pads"])]
+        if shots is not None:
+            loc.screenshot(path=str(shots / f"{name[:2]}-{w['css']}-drawn.png"))
+        for k in range(w["pads"]):
+            page.locator(f"{sel} button.aelib-pad-undo").nth(k).click()
+            pad_settled(page, sel, k)
+        ms = time_pad_strokes(page, sel, strokes=strokes, pause=pause) if strokes else []
+        out.append({"css": w["css"], "ms": ms, "paced_ms": [], "pads": w["pads"], "changed": changed})
     return out
 
 
@@ -414,10 +450,11 @@ def reveals(page, shots: Path | None = None, name: str = "") -> dict:
 
 def check_notebook(page, base: str, token: str, name: str, shots: Path | None = None,
                    latency: bool = True, moves: int = 8, paced: float | None = None) -> dict:
-    """Open, present, run all and check one notebook; screenshot and time its widgets.
+    """Open, present, run all and check one notebook; screenshot and time its widgets, and draw in its drawing pads.
 
     Returns ``{"notebook", "seconds", "errors", "layout", "reveals", "unillustrated", "widgets": [{"css", "ms": [...],
     "paced_ms": [...]}, ...]}``: ``ms`` for moves 0.15 s apart, ``paced_ms`` (if ``paced``) for moves ``paced`` seconds apart.
+    The drawing pads' entries (:func:`check_pads`) come last, with ``moves`` timed strokes each and ``"changed"``.
     """
     open_notebook(page, base, token, name)
     present(page)
@@ -438,6 +475,7 @@ def check_notebook(page, base: str, token: str, name: str, shots: Path | None = 
                 entry["paced_ms"] = time_control(page, w["selector"], moves, pause=paced)
         result["widgets"].append(entry)
     result["unillustrated"] = widgets_without_static_figure(page)
+    result["widgets"] += check_pads(page, shots, name, strokes=moves if latency else 0)
     command(page, "notebook:shutdown-kernel")
     return result
 
