@@ -19,6 +19,8 @@ explorer.x_slider.value = explorer.x_slider.min
 assert explorer.z[0] == explorer.x_slider.min and explorer.decoded.shape == (28, 28)
 bottleneck.control.value = 32
 assert "k = 32" in bottleneck.caption
+latent_pad.index[0].value = 3                                     # the keyboard path: type 3, Enter
+assert np.allclose(latent_pad.inputs[0], x_test[3], atol=1e-4) and latent_pad.caption.startswith("code z")
 """,
     "02": """
 loss_explorer.controls[0].value = 0.5
