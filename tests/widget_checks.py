@@ -42,6 +42,8 @@ assert regulariser_explorer.caption.startswith("<b>contractive</b>, strength 1")
 denoiser_widget.kind.value = "salt_and_pepper"
 denoiser_widget.level.value = 0.4
 assert denoiser_widget.psnr["denoising AE"] > denoiser_widget.psnr["noisy"], denoiser_widget.psnr
+repair_pad.index[0].value = 5
+assert np.allclose(repair_pad.inputs[0], x_test[5], atol=1e-4) and repair_rows.images.shape == (3, 3, 784)
 """,
     "06": """
 detector_explorer.controls[0].value = 0
