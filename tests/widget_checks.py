@@ -52,6 +52,9 @@ assert (
     detector_explorer.caption.startswith("anomaly <b>0</b>")
     and "recall" in detector_explorer.caption
 )
+two = int(np.argmax(y_test == 2))
+score_pad.index[0].value = two
+assert np.isclose(score_figure.score, pad_detector["ae"][two], rtol=1e-4), score_figure.score
 """,
     "07": """
 recipe_explorer.controls[0].value = "D ReLU + He + Adam"
