@@ -73,6 +73,8 @@ assert posterior_explorer.caption.count("(") == 7
     "10": """
 beta_explorer.controls[0].value = 4.0
 assert beta_explorer.caption.startswith("β = <b>4.0</b>")
+posterior_pad.index[0].value = 4
+assert np.allclose(posterior_figure.z[0], models[1.0].posterior_mean(x_test[4:5])[0], atol=1e-5)
 """,
     "11": """
 temperature_browser.controls[0].value = 0.25
