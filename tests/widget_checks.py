@@ -81,6 +81,8 @@ temperature_browser.controls[0].value = 0.25
 assert temperature_browser.caption.startswith("τ = 0.25, mean")
 interpolation_explorer.t.value = 1.0
 assert np.allclose(interpolation_explorer.current["pixels"], x_test[1])
+paths_pad.index[1].value = 2                                      # digit B: test image 2
+assert np.allclose(path_rows.images[0, -1], x_test[2], atol=1e-6)
 """,
     "12": """
 regime_explorer.controls[0].value = "leaky + free bits"
