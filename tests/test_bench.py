@@ -4,7 +4,7 @@ import time
 import numpy as np
 import pytest
 
-from aelib.course import bench
+from aelib.course import bench, probe, report
 from aelib.widgets import ImageBrowser, LatentExplorer
 
 
@@ -16,7 +16,7 @@ def test_table_formats_results_and_flags_misses():
                     widgets=[])]
     results[0].update(cells=[dict(index=2, seconds=4.0, line="fit(model)", figure=False)], first_figure_s=7.5,
                       first_output_s=0.9)
-    text = bench.table(results, 12.5, ["## extra", "line"], baseline_s=0.3)
+    text = report.table(results, 12.5, ["## extra", "line"], baseline_s=0.3)
     # 12 s = 40 baseline epochs (<= 100); its longest cell 4 s = 13 epochs (<= 35); first figure 7.5 s = 25 (> 20)
     assert ("| a.ipynb | 12.0 | 40 | yes | 4.0 (cell 2) | 13 | yes | 0.9 | 7.5 | 25 | **no** | 11.5 | 500 | yes | ok |"
             in text)
@@ -26,9 +26,9 @@ def test_table_formats_results_and_flags_misses():
     assert "| a.ipynb | `f` | FigureControls | 250.0 | 2 | < 200 ms: **no** |" in text
     assert "| a.ipynb | `w` | ImageBrowser | 0.4 | 3 | < 50 ms: yes |" in text
     assert "12.5 ms" in text and text.rstrip().endswith("line") and "0.300 s" in text
-    plain = bench.table(results, 12.5)                     # without a baseline epoch: seconds only
+    plain = report.table(results, 12.5)                     # without a baseline epoch: seconds only
     assert "| a.ipynb | 12.0 |  |  | 4.0 (cell 2) |  |  | 0.9 | 7.5 |  |  |" in plain
-    assert "cores" in bench.machine() and "## GPU" in text and "GPU" in bench.gpu_note()
+    assert "cores" in report.machine() and "## GPU" in text and "GPU" in report.gpu_note()
 
 
 @pytest.mark.slow
@@ -55,7 +55,7 @@ def test_run_notebook_measures_time_memory_and_widgets(tmp_path):
     assert cells[1]["seconds"] >= 0.4 and cells[1]["line"] == "import time"
     assert r["first_figure_s"] >= sum(c["seconds"] for c in cells[:2]) and r["first_figure_s"] <= r["seconds"]
     assert r["first_output_s"] <= r["first_figure_s"]    # the first cell shows nothing, the third a plot
-    lines = bench.profile_lines(r, baseline_s=0.2)
+    lines = report.profile_lines(r, baseline_s=0.2)
     rows = [l for l in lines if l.startswith("| ") and l.split("|")[1].strip().isdigit()]
     assert len(rows) == 3 and any(l.startswith("| 1 | import time | 0.4") for l in rows)
     seconds = [float(l.split("|")[3]) for l in rows]
@@ -96,9 +96,9 @@ def test_run_notebook_reports_errors(tmp_path):
 
 
 def test_peak_memory_units_on_linux_macos_and_windows(monkeypatch):
-    assert bench.maxrss_mb(2048, "linux") == 2.0            # kilobytes on Linux
-    assert bench.maxrss_mb(2 * 2**20, "darwin") == 2.0      # bytes on macOS
-    assert 10 < bench.peak_memory_mb() < 10_000
+    assert probe.maxrss_mb(2048, "linux") == 2.0            # kilobytes on Linux
+    assert probe.maxrss_mb(2 * 2**20, "darwin") == 2.0      # bytes on macOS
+    assert 10 < probe.peak_memory_mb() < 10_000
     import builtins
     real_import = builtins.__import__
 
@@ -107,41 +107,41 @@ def test_peak_memory_units_on_linux_macos_and_windows(monkeypatch):
             raise ImportError("No module named 'resource'")
         return real_import(name, *args, **kwargs)
     monkeypatch.setattr(builtins, "__import__", no_resource)
-    assert 10 < bench.peak_memory_mb() < 10_000
+    assert 10 < probe.peak_memory_mb() < 10_000
 
 
 @pytest.mark.slow
 def test_bench_imports_without_the_resource_module():
     import subprocess
     import sys
-    code = "import sys; sys.modules['resource'] = None; import aelib.course.bench; print(aelib.course.bench.machine())"
+    code = "import sys; sys.modules['resource'] = None; import aelib.course.bench; print(aelib.course.report.machine())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and "cores" in out.stdout, out.stderr
 
 
 def test_hub_capacity_model():
-    assert bench.hub_capacity(20.0, 500.0, 30) == (2, 30 * 500 / 1024)      # 600 core-s in 300 s
-    assert bench.hub_capacity(20.0, 500.0, 100)[0] == 7                       # ceil(2000 / 300)
-    assert bench.hub_capacity(0.1, 100.0, 1)[0] == 1
-    assert bench.hub_capacity(20.0, 500.0, 30, contention=1.3)[0] == 3          # ceil(780 / 300)
-    assert bench.predicted_wall(20.0, 22.0, 4, 2) == 40.0
-    assert bench.predicted_wall(5.0, 22.0, 2, 2) == 22.0                      # never faster than alone
+    assert report.hub_capacity(20.0, 500.0, 30) == (2, 30 * 500 / 1024)      # 600 core-s in 300 s
+    assert report.hub_capacity(20.0, 500.0, 100)[0] == 7                       # ceil(2000 / 300)
+    assert report.hub_capacity(0.1, 100.0, 1)[0] == 1
+    assert report.hub_capacity(20.0, 500.0, 30, contention=1.3)[0] == 3          # ceil(780 / 300)
+    assert report.predicted_wall(20.0, 22.0, 4, 2) == 40.0
+    assert report.predicted_wall(5.0, 22.0, 2, 2) == 22.0                      # never faster than alone
 
 
 def test_together_and_capacity_sections():
     alone = dict(notebook="n.ipynb", seconds=20.0, cpu_s=19.0, peak_mb=400.0, error=None)
     two = [dict(alone, seconds=s) for s in (21.0, 25.0)]
     four = [dict(alone, seconds=s, peak_mb=410.0) for s in (40.0, 41.0, 39.0, 42.0)]
-    text = "\n".join(bench.together_section(alone, {2: two, 4: four}))
+    text = "\n".join(report.together_section(alone, {2: two, 4: four}))
     assert "| 2 | 21.0, 25.0 | 1.25 | < 1.3x: yes |" in text
     assert "| 4 | 40.0, 41.0, 39.0, 42.0 | 2.10 |" in text
-    cap = "\n".join(bench.capacity_section([alone], (alone, four)))
+    cap = "\n".join(report.capacity_section([alone], (alone, four)))
     # predicted max(20, 4 x 19 / cores); measured 42 s: the contention factor enters the table
     cores = os.cpu_count()
     factor = max(1.0, 42.0 / max(20.0, 4 * 19.0 / cores))
     assert f"ceil({factor:.2f} x N x CPU seconds" in cap and "slowest **42.0 s**" in cap
-    assert f"| n.ipynb | 19.0 | 400 | {bench.hub_capacity(19.0, 400.0, 30, contention=factor)[0]}, 12 |" in cap
-    plain = "\n".join(bench.capacity_section([alone]))
+    assert f"| n.ipynb | 19.0 | 400 | {report.hub_capacity(19.0, 400.0, 30, contention=factor)[0]}, 12 |" in cap
+    plain = "\n".join(report.capacity_section([alone]))
     assert "| n.ipynb | 19.0 | 400 | 2, 12 | 7, 39 | 13, 78 |" in plain
 
 
@@ -177,7 +177,7 @@ def test_browser_section_puts_end_to_end_latency_beside_the_kernel_side_time():
     browser_results = [{"notebook": "04.ipynb", "widgets": [
         {"css": "aelib-ex", "ms": [60.0, 70.0, 300.0], "paced_ms": [55.0, 65.0]},
         {"css": "aelib-img", "ms": [120.0, 130.0], "paced_ms": []}]}]
-    lines = bench.browser_section(results, browser_results)
+    lines = report.browser_section(results, browser_results)
     row = next(line for line in lines if "`aelib-ex`" in line)
     assert "| FigureControls | 180 | 70 | 60 | 300 | < 250 ms: yes |" in row
     row = next(line for line in lines if "`aelib-img`" in line)
@@ -192,7 +192,7 @@ def test_benchmark_widgets_times_every_control_and_restores_it():
         return np.zeros((len(z), 64))
     w = LatentExplorer(slow_decoder, image_shape=(8, 8))
     before = (b.value, w.z)
-    res = {r["name"]: r for r in bench.benchmark_widgets({"b": b, "w": w, "other": 3, "ImageBrowser": ImageBrowser})}
+    res = {r["name"]: r for r in probe.benchmark_widgets({"b": b, "w": w, "other": 3, "ImageBrowser": ImageBrowser})}
     assert set(res) == {"b", "w"}
     assert res["b"]["moves"] == 2 and res["w"]["moves"] >= 16 and res["w"]["kind"] == "LatentExplorer"
     assert res["w"]["ms"] >= 5 and 0 < res["b"]["ms"] < res["w"]["ms"], res
@@ -204,7 +204,7 @@ def test_solutions_section_totals_each_notebook_and_flags_failures():
                                                                      dict(number=2, seconds=9.5, error=None)]),
                dict(notebook="02_b.ipynb", seconds=20.0, solutions=[dict(number=1, seconds=1.0, error="E: x")]),
                dict(notebook="03_c.ipynb", seconds=10.0, solutions=[])]
-    text = "\n".join(bench.solutions_section(results, baseline_s=0.5))
+    text = "\n".join(report.solutions_section(results, baseline_s=0.5))
     assert "| 01_a.ipynb | 2 | 11.5 | 9.5 (solution 2) | 23 |" in text
     assert "| 02_b.ipynb | 1 | 1.0 | 1.0 (solution 1) | 2 | **failed: solution 1 (E: x)** |" in text
     assert "03_c" not in text and "**all 3 solutions** | | **12.5**" in text
@@ -213,29 +213,29 @@ def test_solutions_section_totals_each_notebook_and_flags_failures():
 def test_recipe_section_reports_the_median_speed_up_and_the_baseline_epoch():
     rows = lambda base, fast: [dict(recipe="baseline", seconds=base, epochs=25, final_elbo=-107.9),
                                dict(recipe="collection", seconds=fast, epochs=19, final_elbo=-107.5)]
-    lines, baseline_s = bench.recipe_section({0: rows(10.0, 4.0), 1: rows(9.0, 5.0), 2: rows(11.0, 5.0)})
+    lines, baseline_s = report.recipe_section({0: rows(10.0, 4.0), 1: rows(9.0, 5.0), 2: rows(11.0, 5.0)})
     text = "\n".join(lines)
     assert "**2.20x** median (2.50, 1.80, 2.20); at least 2x: yes" in text
     assert "| baseline | 1 | 9.00 | 25 | -107.9 |" in text
     assert baseline_s == pytest.approx(10.0 / 25)             # the median seconds per baseline epoch
     never = [dict(recipe="baseline", seconds=None, epochs=None, final_elbo=-120.0), rows(1, 1)[1]]
-    lines, baseline_s = bench.recipe_section({0: never})
+    lines, baseline_s = report.recipe_section({0: never})
     assert baseline_s is None and "not reached" in "\n".join(lines) and "Speed-up" not in "\n".join(lines)
 
 
 def test_one_core_section_compares_with_all_cores_in_baseline_epochs():
     alone = [dict(notebook="a.ipynb", seconds=10.0)]
     pinned = [dict(notebook="a.ipynb", seconds=12.0, error=None)]
-    text = "\n".join(bench.one_core_section(alone, pinned, baseline_s=0.05))
+    text = "\n".join(report.one_core_section(alone, pinned, baseline_s=0.05))
     assert "| a.ipynb | 10.0 | 12.0 | 1.20 | 240 | **no** |" in text
-    assert "| a.ipynb | 10.0 | 12.0 | 1.20 | 40 | yes |" in "\n".join(bench.one_core_section(alone, pinned, 0.3))
+    assert "| a.ipynb | 10.0 | 12.0 | 1.20 | 40 | yes |" in "\n".join(report.one_core_section(alone, pinned, 0.3))
 
 
 def test_slowest_cells_section_lists_the_slowest_cells_first():
     r = dict(notebook="a.ipynb", cells=[dict(index=1, seconds=1.0, line="x = 1", figure=False),
                                         dict(index=4, seconds=6.0, line="fit(m) | g", figure=True),
                                         dict(index=2, seconds=3.0, line="plot()", figure=True)])
-    text = "\n".join(bench.slowest_cells_section([r], baseline_s=0.5, top=2))
+    text = "\n".join(report.slowest_cells_section([r], baseline_s=0.5, top=2))
     assert "| a.ipynb | cell 4 `fit(m) / g` 6.0 (12); cell 2 `plot()` 3.0 (6) |" in text and "x = 1" not in text
 
 
@@ -250,7 +250,7 @@ def test_vae_time_to_quality_stops_at_the_target_and_the_baseline_epoch_is_posit
 def test_the_policy_section_compares_one_thread_adaptive_and_two_at_once():
     def r(sec, cpu):
         return dict(notebook="12.ipynb", seconds=sec, cpu_s=cpu, error=None)
-    text = "\n".join(bench.policy_section({"one": r(20.0, 20.0), "alone": r(15.0, 26.0),
+    text = "\n".join(report.policy_section({"one": r(20.0, 20.0), "alone": r(15.0, 26.0),
                                             "together": [r(21.0, 20.5), r(22.5, 22.0)]}))
     assert "| alone, adaptive | 15.0 | 26.0 | 1.33x faster | \u2265 1.2x: yes |" in text
     assert "| 2 at once, adaptive | 21.0, 22.5 | 20.5, 22.0 | 1.50x adaptive alone, 1.12x 1 thread alone |" in text
