@@ -27,10 +27,7 @@ def pytest_runtest_makereport(item, call):
 
 
 # Notebooks whose outputs still carry a known warning, with the reason; the warnings check below skips them.
-KNOWN_WARNINGS = {
-    "05_denoising_autoencoders.ipynb": "cells 18-19 draw one figure in two cells: a NaN RuntimeWarning and matplotlib's "
-                                       "'No artists with labels' (issue 32, left to the pass that edits notebook 05)",
-}
+KNOWN_WARNINGS: dict[str, str] = {}    # notebook file -> why its warnings are left (none today)
 
 
 @pytest.hookimpl(wrapper=True)

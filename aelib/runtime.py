@@ -141,6 +141,12 @@ def model_device(model: torch.nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
+def on(model: torch.nn.Module, x, dtype=torch.float32) -> torch.Tensor:
+    """``x`` (array, list or tensor) as a ``dtype`` tensor on ``model``'s device: what a model is called with.
+    ``runtime.on(model, x)`` is ``as_tensor(x, model_device(model), dtype)``."""
+    return as_tensor(x, model_device(model), dtype)
+
+
 def batched_numpy(fn, x, batch_size: int = 1000, device=None) -> np.ndarray:
     """``fn``'s outputs for every row of ``x`` as one numpy array: inference in batches, without gradients.
 

@@ -5,7 +5,8 @@ Model: prior ``p(z) = N(0, I)``; decoder ``p_theta(x|z)`` = independent Bernoull
 (summed over pixels and latent dimensions, averaged over the batch).
 
 Notebook 08 writes the negative ELBO (with the closed-form KL term) and a training step by hand and checks
-the step against :func:`train_vae`, and its autoencoder's loss against :func:`reconstruction_nll`; notebook 09
+the step against :func:`aelib.recipes.train_vae`, and its autoencoder's loss against
+:func:`aelib.recipes.reconstruction_nll`; notebook 09
 writes the reparameterisation trick; notebook 11 writes the sampler and slerp and checks them against
 :func:`sample` and :func:`interpolate`.
 """
@@ -18,9 +19,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .models import Autoencoder, _check_sizes, mlp
-from .runtime import as_tensor, batched_numpy, get_seed, model_device, to_numpy
-from .training import fit
+from .models import _check_sizes, mlp
+from .runtime import as_tensor, batched_numpy, model_device, to_numpy
+
 
 class VAE(nn.Module):
     """An MLP VAE: ``x (b, d) -> (mu, logvar) (b, k) -> z -> logits (b, d)``.
@@ -86,6 +87,15 @@ class VAE(nn.Module):
         Batched, without gradients, on the model's device: the codes one plots, classifies or decodes. It replaces
         ``runtime.batched_numpy(lambda x: vae.encode(x)[0], x, device=runtime.model_device(vae))``."""
         return batched_numpy(lambda b: self.encode(b)[0], x, batch_size=batch_size, device=model_device(self))
+
+    def posterior(self, x, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+        """``(mu, logvar)`` of q(z|x) for every row of ``x`` (array or tensor ``(n, d)``), each numpy ``(n, k)``.
+
+        Batched, without gradients, on the model's device: the whole-set block a chapter needs to draw each
+        image's posterior (an ellipse of spread ``exp(logvar / 2)`` around ``mu``) or to measure the KL per unit."""
+        both = batched_numpy(lambda b: torch.cat(self.encode(b), dim=1), x, batch_size=batch_size,
+                             device=model_device(self))
+        return both[:, :self.latent_dim], both[:, self.latent_dim:]
 
     def log_likelihood(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """``log p(x|z)`` per image ``(b,)`` in nats, for decoder output ``logits`` ``(b, d)``."""
@@ -194,59 +204,6 @@ def sample(model: VAE, n: int, temperature: float = 1.0, mean: bool = True, seed
     return to_numpy(p)
 
 
-#: The collection's VAE recipe for binarised MNIST (784-256-k, Adam at 5e-3 with a cosine decay over 30
-#: epochs, batch 128, PyTorch's fused Adam kernel, :func:`fit`'s default): about twice as fast to a test ELBO of
-#: -108 nats as :data:`BASELINE_RECIPE` (BENCHMARKS.md).
-FAST_RECIPE = dict(hidden=(256,), lr=5e-3, batch_size=128, epochs=30, schedule="cosine")
-#: The plain recipe of PyTorch's own VAE example: 784-400-k, Adam at 1e-3 (the plain optimiser, not fused),
-#: batch 128, constant rate.
-BASELINE_RECIPE = dict(hidden=(400,), lr=1e-3, batch_size=128, epochs=40, schedule="constant", fused=False)
-
-
-def train_vae(x_train, latent_dim: int = 20, recipe: dict | None = None, seed: int | None = None,
-              beta: float = 1.0, x_val=None, **fit_kwargs):
-    """Build a Bernoulli :class:`VAE` and train it with a recipe (default :data:`FAST_RECIPE`).
-
-    Returns ``(model, history)``. ``fit_kwargs`` go to :func:`aelib.training.fit` (e.g. ``title``,
-    ``live``, ``on_epoch``) and override the recipe's values.
-    """
-    return _train_with_recipe(lambda d, hidden: VAE(d, hidden, latent_dim), vae_loss(beta), x_train, recipe, seed,
-                              x_val, fit_kwargs)
-
-
-def _train_with_recipe(build, loss_fn, x_train, recipe, seed, x_val, fit_kwargs):
-    """Seed, build ``build(d, recipe["hidden"])`` and train it on ``loss_fn`` with the recipe (default
-    :data:`FAST_RECIPE`), ``fit_kwargs`` overriding the recipe; ``(model, history)``."""
-    recipe = dict(FAST_RECIPE if recipe is None else recipe)
-    seed = get_seed(0) if seed is None else seed
-    torch.manual_seed(seed)
-    model = build(784 if not hasattr(x_train, "shape") else x_train.shape[1], recipe.pop("hidden"))
-    recipe.update(fit_kwargs)
-    hist = fit(model, x_train, loss_fn, x_val=x_val, seed=seed, **recipe)
-    return model, hist
-
-
-def reconstruction_nll(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """The Bernoulli reconstruction loss of a model that outputs logits: ``-log p(x | logits)``, summed over the
-    ``d`` pixels and averaged over the batch, in nats per image (a scalar). ``x``: ``(b, d)`` in [0, 1]. It is the
-    VAE's reconstruction term without the sampling: the loss of :func:`train_autoencoder`."""
-    return -log_likelihood(model(x), x).mean()
-
-
-def train_autoencoder(x_train, code_dim: int = 20, recipe: dict | None = None, seed: int | None = None,
-                      x_val=None, **fit_kwargs):
-    """The autoencoder twin of :func:`train_vae`: the same size, recipe and Bernoulli loss, no KL and no noise.
-
-    Builds ``Autoencoder(d, recipe["hidden"], code_dim, output="linear")`` (its decoder outputs logits, as
-    the VAE's does) from ``seed`` and trains it with the recipe (default :data:`FAST_RECIPE`) on
-    :func:`reconstruction_nll`. ``x_train``: ``(n, d)`` images in [0, 1]; ``x_val``: optional, scored after
-    every epoch. Returns ``(model, history)``; ``fit_kwargs`` go to :func:`aelib.training.fit` (e.g.
-    ``title``, ``live``) and override the recipe's values.
-    """
-    return _train_with_recipe(lambda d, hidden: Autoencoder(d, hidden, code_dim, output="linear"),
-                              reconstruction_nll, x_train, recipe, seed, x_val, fit_kwargs)
-
-
 def interpolate(z0, z1, steps: int = 9, method: str = "linear", ts=None):
     """Points from ``z0`` to ``z1`` (each ``(k,)``, numpy or tensor): ``(steps, k)`` numpy float32, at ``steps``
     evenly spaced positions, or at the positions ``ts`` (values in [0, 1]) when given.
@@ -273,3 +230,4 @@ def interpolate(z0, z1, steps: int = 9, method: str = "linear", ts=None):
     else:
         raise ValueError(f"unknown method {method!r}: choose 'linear' or 'spherical'")
     return out.astype(np.float32)
+

@@ -358,11 +358,12 @@ class FigureControls(_Widget):
         """The controls a reader moves (for tests and the benchmark)."""
         return list(self._controls.values())
 
-    def still(self) -> str:
-        """Show the picture the controls show now as an ordinary figure, with its caption as plain text (what a
-        saved or exported notebook, or a viewer without widgets, shows in place of the widget). Called before the
-        widget is moved, it is exactly the widget's first picture: one source for both. Returns the caption."""
-        return show_figure(self._draw, figsize=tuple(self.fig.get_size_inches()), **self.values)
+    def still(self) -> None:
+        """Show the picture the controls show now as an ordinary figure, with its caption printed as plain text
+        (what a saved or exported notebook, or a viewer without widgets, shows in place of the widget). Called
+        before the widget is moved, it is exactly the widget's first picture: one source for both. Returns nothing,
+        so that it can end a cell without echoing the caption."""
+        show_figure(self._draw, figsize=tuple(self.fig.get_size_inches()), **self.values)
 
     @staticmethod
     def _key(values: dict) -> tuple:

@@ -66,3 +66,14 @@ def test_batched_numpy_runs_batched_without_grad():
     z = runtime.batched_numpy(ae.encode, x, batch_size=1000)
     assert z.shape == (2500, 2) and isinstance(z, np.ndarray)
     assert np.allclose(z, runtime.to_numpy(ae.encode(torch.from_numpy(x))), atol=1e-6)
+
+
+def test_on_puts_data_where_the_model_is():
+    import numpy as np
+    import torch
+    from aelib import runtime
+    model = torch.nn.Linear(3, 2)
+    t = runtime.on(model, np.ones((4, 3), dtype=np.float64))
+    assert t.dtype == torch.float32 and t.device == next(model.parameters()).device and t.shape == (4, 3)
+    labels = runtime.on(model, np.arange(4))                  # integers stay integers (labels, indices)
+    assert labels.dtype == torch.int64

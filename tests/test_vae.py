@@ -90,32 +90,6 @@ def test_sample(trained):
         vae.vae_loss(-1)
 
 
-def test_train_vae_uses_the_recipe_and_overrides():
-    x = (np.random.default_rng(0).random((64, 12)) > 0.5).astype(np.float32)
-    m, h = vae.train_vae(x, latent_dim=3, recipe=dict(vae.FAST_RECIPE, epochs=2), seed=0, progress=False)
-    assert m.hidden == (256,) and m.latent_dim == 3 and h.epochs == 2
-    m2, h2 = vae.train_vae(x, latent_dim=2, seed=0, epochs=1, progress=False)
-    assert h2.epochs == 1 and m2.input_dim == 12
-
-
-def test_train_autoencoder_is_the_vaes_twin_without_kl_and_noise():
-    from aelib.models import Autoencoder
-    x = (np.random.default_rng(0).random((64, 12)) > 0.5).astype(np.float32)
-    recipe = dict(vae.FAST_RECIPE, epochs=2)
-    m, h = vae.train_autoencoder(x, code_dim=3, recipe=recipe, seed=0, x_val=x, progress=False)
-    assert isinstance(m, Autoencoder) and m.hidden == (256,) and m.code_dim == 3 and m.input_dim == 12
-    assert h.epochs == 2 and len(h.val["loss"]) == 2
-    xt = torch.as_tensor(x)
-    with torch.no_grad():                 # logits out; the loss is the VAE's Bernoulli NLL, nats per image
-        nll = vae.reconstruction_nll(m, xt)
-        assert float(nll) == pytest.approx(float(-vae.log_likelihood(m(xt), xt).mean()))
-    assert h.val["loss"][-1] == pytest.approx(float(nll), rel=1e-5)
-    again, _ = vae.train_autoencoder(x, code_dim=3, recipe=recipe, seed=0, progress=False)
-    assert all(torch.equal(a, b) for a, b in zip(m.state_dict().values(), again.state_dict().values()))
-    m2, h2 = vae.train_autoencoder(x, code_dim=2, seed=0, epochs=1, progress=False)   # overrides the recipe
-    assert h2.epochs == 1 and m2.code_dim == 2 and not h2.val
-
-
 def test_interpolate_linear_and_spherical():
     a, b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
     lin = vae.interpolate(a, b, 5)
@@ -157,3 +131,15 @@ def test_posterior_mean_is_the_encoders_mean_in_batches_as_numpy():
         expected = model.encode(torch.from_numpy(x))[0].numpy()
     assert isinstance(mu, np.ndarray) and mu.shape == (25, 3)
     assert np.allclose(mu, expected, atol=1e-6)
+
+
+def test_posterior_gives_mu_and_logvar_for_the_whole_set_as_numpy():
+    torch.manual_seed(0)
+    model = VAE(12, (8,), 3)
+    x = np.random.default_rng(0).random((25, 12)).astype(np.float32)
+    mu, logvar = model.posterior(x, batch_size=10)            # three batches
+    with torch.no_grad():
+        mu_t, logvar_t = model.encode(torch.as_tensor(x))
+    assert mu.shape == logvar.shape == (25, 3) and isinstance(mu, np.ndarray)
+    assert np.allclose(mu, mu_t.numpy(), atol=1e-6) and np.allclose(logvar, logvar_t.numpy(), atol=1e-6)
+    assert np.allclose(mu, model.posterior_mean(x))

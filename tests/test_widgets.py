@@ -201,7 +201,7 @@ def test_still_shows_the_picture_the_controls_show_first(monkeypatch, capsys):
                        figsize=(5, 2), prefetch=False)
     shown = []
     monkeypatch.setattr(plt, "show", lambda *a, **k: shown.append(plt.gcf()))
-    assert w.still() == "<b>plain</b>, beta 2.0"
+    assert w.still() is None                             # nothing echoed under the cell
     assert seen[-1] == (2.0, "plain") and capsys.readouterr().out.strip() == "plain, beta 2.0"
     assert tuple(shown[0].get_size_inches()) == (5, 2)
     plt.close("all")
