@@ -1,4 +1,5 @@
-"""Small, readable models: an MLP builder and the MLP autoencoder used across the collection.
+"""Small, readable models: an MLP builder, the MLP autoencoder used across the collection, and its squared-error
+loss.
 
 Every model takes a flat batch ``(b, d)``: images are flattened rows (784 for MNIST, 64 for digits).
 """
@@ -104,3 +105,10 @@ class Autoencoder(nn.Module):
         """Reconstruct: ``(b, d) -> (b, d)``."""
         return self.decode(self.encode(x))
 
+
+
+def squared_error(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The autoencoder's reconstruction loss, as notebook 01 writes it: ``||model(x) - x||^2`` summed over each
+    image's ``d`` values, averaged over the batch. ``x``: ``(b, d)``; returns a scalar tensor (squared pixel units
+    per image) with its gradient, a ``loss_fn(model, x)`` for :func:`aelib.training.fit`."""
+    return ((model(x) - x) ** 2).sum(dim=1).mean()

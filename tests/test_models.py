@@ -41,3 +41,17 @@ def test_wrong_input_shape_says_to_flatten():
         ae(torch.rand(3, 28, 28))
     with pytest.raises(ValueError, match=r"\(batch, 2\)"):
         ae.decode(torch.rand(3, 5))
+
+
+def test_squared_error_is_the_per_image_sum_averaged_over_the_batch():
+    from aelib.models import squared_error
+    torch.manual_seed(0)
+    model = Autoencoder(6, (4,), 2)
+    x = torch.rand(5, 6)
+    loss = squared_error(model, x)
+    assert loss.shape == () and loss.requires_grad
+    with torch.no_grad():
+        expected = sum(float(((model(x[i:i + 1]) - x[i:i + 1]) ** 2).sum()) for i in range(5)) / 5
+    assert abs(loss.item() - expected) < 1e-5
+    loss.backward()                                          # a training loss: gradients reach the weights
+    assert all(p.grad is not None for p in model.parameters())
