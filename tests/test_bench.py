@@ -182,6 +182,10 @@ def test_browser_section_puts_end_to_end_latency_beside_the_kernel_side_time():
     assert "| FigureControls | 180 | 70 | 60 | 300 | < 250 ms: yes |" in row
     row = next(line for line in lines if "`aelib-img`" in line)
     assert "< 100 ms: **no**" in row                    # an image widget is held to 100 ms
+    pads = [{"notebook": "06.ipynb", "widgets": [{"css": "aelib-pad-score", "ms": [50.0, 60.0, 240.0],
+                                                  "paced_ms": []}]}]
+    row = next(line for line in report.browser_section(results, pads) if "`aelib-pad-score`" in line)
+    assert "| drawing pad (a stroke) |  | 60 |  | 240 | < 250 ms: yes |" in row   # a pad: the figure target
 
 
 def test_benchmark_widgets_times_every_control_and_restores_it():
