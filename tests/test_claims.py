@@ -14,9 +14,6 @@ from aelib.course import claims, exercises, syllabus
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-# Notebooks whose issue-32 items another pass fixes; their checks are expected to fail until then (not strict, so
-# the test turns green by itself when they are fixed: remove the entry then).
-PENDING = {n: "issue 32 items in this notebook are fixed by a separate pass" for n in ("01", "05", "06", "10", "11")}
 
 
 def _md(*texts, code=()):
@@ -79,10 +76,6 @@ def test_the_revision_notebook_is_checked_against_each_answers_home():
     assert [c.token for c in found] == ["about 0.13"]
 
 
-def _pending(number):
-    return pytest.mark.xfail(reason=PENDING[number], strict=False) if number in PENDING else ()
-
-
 NUMBERS = [p.name[:2] for p in NOTEBOOKS]
 
 
@@ -91,7 +84,7 @@ def collection():
     return claims.collection_claims(NOTEBOOKS)
 
 
-@pytest.mark.parametrize("number", [pytest.param(n, marks=_pending(n)) for n in NUMBERS])
+@pytest.mark.parametrize("number", NUMBERS)
 def test_every_measured_number_is_asserted_or_printed(number, collection):
     """A number in a notebook's markdown (and in the revision notebook's copy of its answers, evidence and
     corrections) that reports a measurement is an asserted range or a printed value (aelib.course.claims)."""
@@ -120,7 +113,7 @@ def test_refreshing_outputs_writes_them_with_their_provenance():
     assert exercises._with_outputs(new, ["2\n"], line).count(line) == 1       # rewritten, not repeated
 
 
-@pytest.mark.parametrize("number", [pytest.param(n, marks=_pending(n)) for n in NUMBERS])
+@pytest.mark.parametrize("number", NUMBERS)
 def test_every_stored_solution_output_says_where_it_was_produced(number):
     path = next(p for p in NOTEBOOKS if p.name.startswith(number))
     missing = claims.missing_provenance(json.loads(path.read_text(encoding="utf-8")))
@@ -130,8 +123,6 @@ def test_every_stored_solution_output_says_where_it_was_produced(number):
 
 def test_no_solution_intro_claims_one_seed_for_all_outputs():
     for path in NOTEBOOKS:
-        if path.name[:2] in PENDING:
-            continue
         text = path.read_text(encoding="utf-8")
         assert "Printed numbers are from seed 0" not in text, path.name
 
