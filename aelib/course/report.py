@@ -393,8 +393,10 @@ def capacity_section(results: list[dict], check: tuple[dict, list[dict]] | None 
                 f"{alone['peak_mb']:.0f} MB alone."]
     lines = ["## A class on a JupyterHub: cores and memory", "",
              f"For N students who all run the same notebook at once and should be done within {HUB_MINUTES} minutes: "
-             f"cores = ceil({contention:.2f} x N x CPU seconds / {HUB_MINUTES * 60} s) (one thread per kernel, the "
-             f"default policy; {contention:.2f} is the contention measured below), memory = N x the kernel's peak "
+             f"cores = ceil({contention:.2f} x N x CPU seconds / {HUB_MINUTES * 60} s) (on a busy hub each kernel "
+             f"trains with one thread, aelib's thread policy; the CPU seconds are those of a kernel alone, which may "
+             f"use more threads, so the estimate errs on the safe side; {contention:.2f} is the contention measured "
+             f"below), memory = N x the kernel's peak "
              "(every kernel stays resident). Kernels only: add the Jupyter server's memory per user. CPU seconds are "
              "this machine's: scale them by its speed (the baseline VAE recipe's time below, measured in the same "
              "run) for another.", "",
