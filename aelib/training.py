@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from .plots import LivePlot
 from .runtime import as_tensor, choose_device, get_seed, in_notebook
+from . import threads
 from .threads import TrainingThreads
 
 
@@ -266,11 +267,16 @@ def _train_epoch(model, loss_fn, opt, train: tuple, labels: bool, batch_size: in
     return sums
 
 
+def _core_cap(cores: int | None) -> int | None:
+    """``cores`` capped at the cores this kernel has (:func:`aelib.threads.available_cores`); None stays None."""
+    return None if cores is None else min(cores, threads.available_cores())
+
+
 def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_size: int = 100,
         lr: float = 1e-3, optimizer: str = "adam", weight_decay: float = 0.0, x_val=None,
         y_train=None, y_val=None, device=None, seed: int | None = None, live: bool | None = None,
         progress: bool = True, title: str = "", on_epoch=None, schedule: str = "constant",
-        fused: bool | None = None) -> History:
+        fused: bool | None = None, cores: int | None = None) -> History:
     """Train ``model`` by minibatch gradient descent on ``loss_fn``; return a :class:`History`.
 
     Arguments:
@@ -289,11 +295,15 @@ def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_siz
         schedule: ``"constant"`` learning rate, or ``"cosine"``: from ``lr`` down to 0 over the epochs
             (Loshchilov & Hutter 2017), which lets a larger starting ``lr`` converge.
         fused: PyTorch's fused Adam/AdamW kernel (see :func:`make_optimizer`; default on the CPU and CUDA).
+        cores: the most CPU threads this run may train with (default: every core the kernel has while it trains
+            alone, :mod:`aelib.threads`). ``cores=1`` trains with one thread, as code outside ``fit`` runs: a
+            different number of threads adds numbers in a different order, so only then does ``fit`` give the
+            very same weights as a hand-written loop on every CPU. ``AELIB_THREADS=N`` overrides it.
 
     Raises:
         TrainingDiverged: if the loss becomes NaN or infinite, saying at which epoch and what to lower.
         ValueError: for an empty training set, integer (e.g. uint8) or NaN/inf inputs, a loss that is not
-            one number, a non-positive batch size or epoch count, or an unknown optimizer.
+            one number, a non-positive batch size, epoch count or ``cores``, or an unknown optimizer.
 
     Warns (:class:`TrainingWarning`) when the last epoch's loss ends over 10 times the first's (a diverging
     run that stayed finite), or stopped moving with its gradients gone (dead or saturated units), saying what to
@@ -304,6 +314,8 @@ def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_siz
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be at least 1, got {epochs} and {batch_size}")
+    if cores is not None and (not isinstance(cores, int) or cores < 1):
+        raise ValueError(f"cores must be a whole number of at least 1 (or None for every core), got {cores!r}")
     if len(x_train) == 0:
         raise ValueError("x_train is empty: pass at least one training example")
     _check_inputs(x_train, "x_train")
@@ -332,10 +344,10 @@ def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_siz
     t0 = time.perf_counter()
     where = {"epoch": 0, "batch": 0}
     try:
-        with TrainingThreads() as cores:           # every core while training alone (aelib.threads)
+        with TrainingThreads(_core_cap(cores)) as policy:     # every core while training alone (aelib.threads)
             for epoch in bar:
                 where["epoch"] = epoch
-                sums = _train_epoch(model, loss_fn, opt, train, labels, batch_size, gen, cores, where, lr)
+                sums = _train_epoch(model, loss_fn, opt, train, labels, batch_size, gen, policy, where, lr)
                 if start_loss is None:
                     start_loss = where["start_loss"]
                 if sched is not None:

@@ -148,24 +148,35 @@ def _fit_threads(**kw):
     return seen, torch.get_num_threads()
 
 
-def test_fit_trains_with_every_core_when_alone_and_one_thread_after(tmp_path, monkeypatch):
+def _two_idle_cores(tmp_path, monkeypatch):
+    """The adaptive policy on a 2-core machine with nothing else running (no speed probe, heartbeats in tmp_path)."""
     monkeypatch.setattr(threads, "SPEED_PROBE", False)
     monkeypatch.delenv("AELIB_THREADS", raising=False)
     monkeypatch.setattr(threads, "available_cores", lambda *a, **k: 2)
     monkeypatch.setattr(threads, "registry", lambda: tmp_path)
     monkeypatch.setattr(threads.BusyMeter, "sample", lambda self: 0.0)
+
+
+def test_fit_trains_with_every_core_when_alone_and_one_thread_after(tmp_path, monkeypatch):
+    _two_idle_cores(tmp_path, monkeypatch)
     torch.set_num_threads(1)
     seen, after = _fit_threads()
     assert seen == [2, 2, 2] and after == 1
     assert not list(tmp_path.iterdir())                  # the heartbeat is withdrawn
 
 
+def test_fit_with_cores_1_trains_with_one_thread_as_a_plain_loop_does(tmp_path, monkeypatch):
+    """cores=1 pins fit to the threads outside training, so a hand-written loop and fit add in the same order."""
+    _two_idle_cores(tmp_path, monkeypatch)
+    torch.set_num_threads(1)
+    assert _fit_threads(cores=1) == ([1, 1, 1], 1)
+    assert _fit_threads()[0] == [2, 2, 2]                # the default still takes both cores
+    with pytest.raises(ValueError, match="cores"):
+        _fit_threads(cores=0)
+
+
 def test_fit_makes_room_for_another_kernel_training(tmp_path, monkeypatch):
-    monkeypatch.setattr(threads, "SPEED_PROBE", False)
-    monkeypatch.delenv("AELIB_THREADS", raising=False)
-    monkeypatch.setattr(threads, "available_cores", lambda *a, **k: 2)
-    monkeypatch.setattr(threads, "registry", lambda: tmp_path)
-    monkeypatch.setattr(threads.BusyMeter, "sample", lambda self: 0.0)
+    _two_idle_cores(tmp_path, monkeypatch)
     (tmp_path / "999999").touch()                        # another kernel's fresh heartbeat
     assert _fit_threads()[0] == [1, 1, 1]
 
@@ -210,8 +221,12 @@ print(json.dumps([(round(t, 2), n, others) for t, n, busy, others in tt.decision
 """
     env = {**{k: v for k, v in os.environ.items() if k not in ("AELIB_THREADS", "OMP_NUM_THREADS")},
            "TMPDIR": str(tmp_path)}
-    first = subprocess.Popen([sys.executable, "-c", code, "4"], env=env, stdout=subprocess.PIPE, text=True)
-    time.sleep(1.5)
+    first = subprocess.Popen([sys.executable, "-c", code, "6"], env=env, stdout=subprocess.PIPE, text=True)
+    folder = tmp_path / threads.registry().name       # the first's heartbeat: it has started training
+    deadline = time.time() + 30                       # (importing torch takes seconds on a slow machine)
+    while not (folder.is_dir() and any(folder.iterdir())) and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
     second = subprocess.run([sys.executable, "-c", code, "1"], env=env, capture_output=True, text=True)
     decisions = json.loads(first.communicate(timeout=60)[0])
     threads_over_time = [n for _, n, _ in decisions]
