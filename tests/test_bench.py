@@ -31,6 +31,20 @@ def test_table_formats_results_and_flags_misses():
     assert "cores" in report.machine() and "## GPU" in text and "GPU" in report.gpu_note()
 
 
+def test_other_runs_are_read_from_the_reports_beside_it(tmp_path):
+    """A report names the runs on other machines kept beside it, with their speed, instead of a typed-in number."""
+    (tmp_path / "BENCHMARKS-amd.md").write_text(
+        "# Benchmarks\n\nMachine: AMD EPYC, 2 cores, 24 GiB RAM, CPU only; Python 3.11.7, torch 2.13.0+cpu.\n\n"
+        "The machine's speed: one epoch ... took **0.184 s** in this run.\n")
+    (tmp_path / "BENCHMARKS-cuda.md").write_text("# Benchmarks on a CUDA GPU\n\nno baseline here\n")
+    (tmp_path / "BENCHMARKS.md").write_text("Machine: X; y\n took **0.100 s**\n")
+    others = report.other_runs(tmp_path / "BENCHMARKS.md")
+    assert others == [("BENCHMARKS-amd.md", "AMD EPYC, 2 cores", 0.184)]
+    text = report.table([], 1.0, baseline_s=0.2, others=others)
+    assert "**0.200 s** in this run ([BENCHMARKS-amd.md](BENCHMARKS-amd.md): AMD EPYC, 2 cores, 0.184 s)." in text
+    assert "Intel Xeon: 0.163" not in report.table([], 1.0, baseline_s=0.2)
+
+
 @pytest.mark.slow
 def test_run_notebook_measures_time_memory_and_widgets(tmp_path):
     import nbformat

@@ -158,6 +158,9 @@ def test_the_map_shows_each_notebooks_run_all_time_from_the_benchmark(tmp_path):
     assert b.baseline_epoch_s == 0.2 and b.date == "2030-01-02"
     assert [publish.seconds_text(s) for s in (6.94, 0.3, None)] == ["7 s", "<1 s", "?"]
     assert "once `python -m aelib.course.bench`" in publish.benchmark_sentence(publish.benchmark(tmp_path / "no"))
+    other = publish.benchmark_sentence(b, ["BENCHMARKS-amd.md"])
+    assert "details (other machines: [BENCHMARKS-amd.md](BENCHMARKS-amd.md));" in other
+    assert "other machines" not in publish.benchmark_sentence(b, [])
 
 
 def test_fill_block_replaces_only_its_block_and_refuses_a_missing_one():

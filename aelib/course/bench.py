@@ -40,7 +40,7 @@ import torch
 
 from .. import data, recipes, threads, vae
 from . import browser, exercises, syllabus
-from .report import (browser_section, capacity_section, machine, one_core_section, policy_section,
+from .report import (browser_section, capacity_section, machine, one_core_section, other_runs, policy_section,
                      profile_lines, recipe_section, slowest_cells_section, solutions_section, table, together_section)
 
 
@@ -399,8 +399,8 @@ def main(argv=None) -> int:
     if one_core:
         sections += one_core_section(results, one_core, baseline_s) + [""]
     extra += [""] + slowest_cells_section(results, baseline_s) + [""] + solutions_section(results, baseline_s)
-    report = table(results, warm_load_ms(), sections + extra, baseline_s=baseline_s)
     output = Path(args.output) if args.output else paths[0].parent.parent / "BENCHMARKS.md"
+    report = table(results, warm_load_ms(), sections + extra, baseline_s=baseline_s, others=other_runs(output))
     output.write_text(report, encoding="utf-8")
     print(f"wrote {output}")
     return 1 if any(r["error"] for r in results) else 0

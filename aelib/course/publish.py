@@ -204,15 +204,19 @@ def seconds_text(s: float | None) -> str:
     return "<1 s" if s < 1 else f"{s:.0f} s"
 
 
-def benchmark_sentence(b: Benchmark) -> str:
-    """The note under the map that says which machine the run-all times were measured on."""
+def benchmark_sentence(b: Benchmark, others: list[str] | None = None) -> str:
+    """The note under the map that says which machine the run-all times were measured on, and names the runs on
+    other machines (``others``: file names; default every ``BENCHMARKS-*.md`` beside BENCHMARKS.md)."""
+    others = sorted(p.name for p in ROOT.glob("BENCHMARKS-*.md")) if others is None else others
     if not b.seconds:
         return "Run-all times appear here once `python -m aelib.course.bench` has written BENCHMARKS.md."
     epoch = f", where one baseline epoch took {b.baseline_epoch_s:g} s" if b.baseline_epoch_s else ""
     return (f"*Run all*: one notebook's \"Run All\" in a fresh kernel, measured on {b.date} on one machine "
             f"({b.machine}{epoch}; the whole collection {b.total:.0f} s). Another machine's times scale with its "
             "speed: one twice as fast at that epoch takes about half as long. "
-            "[BENCHMARKS.md](BENCHMARKS.md) has the details; `python -m aelib.course.syllabus` copies a new run here.")
+            "[BENCHMARKS.md](BENCHMARKS.md) has the details"
+            + (f" (other machines: {', '.join(f'[{n}]({n})' for n in others)})" if others else "")
+            + "; `python -m aelib.course.syllabus` copies a new run here.")
 
 
 # ----------------------------------------------------------------------------------------- generated markdown

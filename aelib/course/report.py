@@ -10,6 +10,7 @@ import datetime as _dt
 import math
 import os
 import platform
+import re
 import statistics
 from pathlib import Path
 
@@ -112,18 +113,37 @@ def _ok(value, target):
     return "yes" if value <= target else "**no**"
 
 
+def other_runs(output: Path) -> list[tuple[str, str, float]]:
+    """The runs on other machines kept beside ``output``: ``[(file name, "CPU model, N cores", baseline epoch s)]``.
+
+    Read from every ``BENCHMARKS*.md`` in ``output``'s folder except ``output`` itself that names its machine
+    (``Machine: ...;``) and its baseline epoch (``**0.184 s**``); a report without them (a GPU run's) is skipped.
+    """
+    found = []
+    for path in sorted(Path(output).parent.glob("BENCHMARKS*.md")):
+        if path.name == Path(output).name:
+            continue
+        text = path.read_text(encoding="utf-8")
+        where = re.search(r"^Machine: ([^;\n]+)", text, re.M)
+        speed = re.search(r"took \*\*([0-9.]+) s\*\*", text)
+        if where and speed:
+            found.append((path.name, ", ".join(where.group(1).split(", ")[:2]), float(speed.group(1))))
+    return found
+
+
 def table(results: list[dict], load_ms: float, extra: list[str] | None = None,
-          baseline_s: float | None = None) -> str:
+          baseline_s: float | None = None, others: list | None = None) -> str:
     """The markdown report for a list of :func:`run_notebook` results.
 
     ``baseline_s``: seconds per epoch of the baseline VAE recipe measured in the same run (:func:`vae_time_to_quality`);
     given, every time is also stated in those epochs and checked against the targets, which are set in them so that
-    they hold on any machine. Without it, seconds only.
+    they hold on any machine. Without it, seconds only. ``others``: :func:`other_runs`, named beside this run's speed.
     """
+    compare = "; ".join(f"[{name}]({name}): {where}, {secs:.3f} s" for name, where, secs in others or [])
     epoch_note = (f"The machine's speed: one epoch of the baseline VAE recipe (the pytorch/examples VAE, 784-400-20, "
                   f"PyTorch's plain Adam at 1e-3, batch 128, 4,000 images; training only, torch's default threads: "
                   f"{threads.available_cores()}) took "
-                  f"**{baseline_s:.3f} s** in this run (a 2-core Intel Xeon: 0.163 s)."
+                  f"**{baseline_s:.3f} s** in this run" + (f" ({compare})." if compare else ".")
                   if baseline_s else "No baseline epoch was measured in this run: seconds only.")
     lines = [
         "# Benchmarks",
