@@ -275,6 +275,20 @@ def test_the_policy_section_compares_one_thread_adaptive_and_two_at_once():
     assert "**no**" in text                                 # 1.5x adaptive alone misses 1.3x, and says so
 
 
+def test_the_policy_section_takes_the_median_of_alternating_rounds():
+    """On a machine whose speed drifts (a shared VM), one run each decides nothing: rounds alternate, and the
+    ratios are between medians."""
+    def r(sec, cpu):
+        return dict(notebook="12.ipynb", seconds=sec, cpu_s=cpu, error=None)
+    text = "\n".join(report.policy_section({"one": [r(31.0, 31.0), r(27.0, 27.0), r(29.0, 29.0)],
+                                            "alone": [r(22.0, 33.0), r(24.0, 35.0), r(23.0, 34.0)],
+                                            "together": [r(28.0, 27.0), r(29.9, 29.0)]}))
+    assert "| alone, 1 thread | 31.0, 27.0, 29.0 (median 29.0) | 29.0 | 1.00 | |" in text
+    assert "| alone, adaptive | 22.0, 24.0, 23.0 (median 23.0) | 34.0 | 1.26x faster | \u2265 1.2x: yes |" in text
+    assert "1.30x adaptive alone, 1.03x 1 thread alone | \u2264 1.3x: yes |" in text
+    assert "3 rounds" in text and "varied by up to 15 %" in text   # (31 - 27) / 27
+
+
 def test_baseline_epochs_use_torchs_default_threads(monkeypatch):
     import torch
     from aelib import threads

@@ -293,14 +293,18 @@ def baseline_epoch_seconds(epochs: int = 3, seed: int = 0) -> float:
     return hist.seconds / epochs
 
 
-def run_policy(path: Path) -> dict:
-    """Run-all of one notebook (without solutions) alone with one thread (``AELIB_THREADS=1``), alone with the
-    adaptive policy, and by two adaptive kernels at once. Returns ``{"one": result, "alone": result,
+def run_policy(path: Path, rounds: int = 3) -> dict:
+    """Run-all of one notebook (without solutions) alone with one thread (``AELIB_THREADS=1``) and alone with the
+    adaptive policy, alternating for ``rounds`` rounds (a shared machine's speed drifts: the report compares
+    medians), then by two adaptive kernels at once. Returns ``{"one": [result, ...], "alone": [result, ...],
     "together": [result, result]}`` (:func:`run_notebook` results)."""
-    with environment(AELIB_THREADS="1"):
-        one = run_notebook(path, solutions=False)
+    one, alone = [], []
+    for _ in range(rounds):
+        with environment(AELIB_THREADS="1"):
+            one.append(run_notebook(path, solutions=False))
+        with environment(AELIB_THREADS="adaptive"):
+            alone.append(run_notebook(path, solutions=False))
     with environment(AELIB_THREADS="adaptive"):
-        alone = run_notebook(path, solutions=False)
         together = run_together(path, 2)
     return {"one": one, "alone": alone, "together": together}
 
