@@ -273,8 +273,8 @@ class TrainingThreads:
     The first window after entry (allocation, the optimiser's first step) is never timed.
 
     ``decisions``: ``[(seconds since entry, threads, others_busy, other_trainers)]``, one per change (for tests and
-    the benchmark). ``cores``: the cores to share out (default :func:`available_cores`; :func:`aelib.training.fit`'s ``cores``
-    argument passes a smaller number); ``folder`` replaces :func:`registry` (for tests).
+    the benchmark). ``cores``: the cores to share out (default :func:`available_cores`; the ``cores`` argument of
+    :func:`aelib.training.fit` passes a smaller number); ``folder`` replaces :func:`registry` (for tests).
     """
 
     def __init__(self, cores: int | None = None, folder: Path | None = None):

@@ -20,10 +20,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from . import threads
 from .plots import LivePlot
 from .runtime import as_tensor, choose_device, get_seed, in_notebook
-from . import threads
-from .threads import TrainingThreads
 
 
 class TrainingDiverged(RuntimeError):
@@ -344,7 +343,7 @@ def fit(model: torch.nn.Module, x_train, loss_fn, *, epochs: int = 10, batch_siz
     t0 = time.perf_counter()
     where = {"epoch": 0, "batch": 0}
     try:
-        with TrainingThreads(_core_cap(cores)) as policy:     # every core while training alone (aelib.threads)
+        with threads.TrainingThreads(_core_cap(cores)) as policy:     # every core while training alone (aelib.threads)
             for epoch in bar:
                 where["epoch"] = epoch
                 sums = _train_epoch(model, loss_fn, opt, train, labels, batch_size, gen, policy, where, lr)

@@ -268,7 +268,7 @@ def test_vae_time_to_quality_stops_at_the_target_and_the_baseline_epoch_is_posit
 def test_the_policy_section_compares_one_thread_adaptive_and_two_at_once():
     def r(sec, cpu):
         return dict(notebook="12.ipynb", seconds=sec, cpu_s=cpu, error=None)
-    text = "\n".join(report.policy_section({"one": r(20.0, 20.0), "alone": r(15.0, 26.0),
+    text = "\n".join(report.policy_section({"one": [r(20.0, 20.0)], "alone": [r(15.0, 26.0)],
                                             "together": [r(21.0, 20.5), r(22.5, 22.0)]}))
     assert "| alone, adaptive | 15.0 | 26.0 | 1.33x faster | \u2265 1.2x: yes |" in text
     assert "| 2 at once, adaptive | 21.0, 22.5 | 20.5, 22.0 | 1.50x adaptive alone, 1.12x 1 thread alone |" in text

@@ -369,10 +369,9 @@ POLICY_GAIN = 1.2          # adaptive alone at least this much faster than one t
 def policy_section(runs: dict) -> list[str]:
     """Markdown for :func:`run_policy`: the adaptive thread policy against one thread per kernel, alone and side by
     side, with the targets (alone at least ``POLICY_GAIN`` x faster; together each within ``TOGETHER_LIMIT`` x of
-    alone). ``runs["one"]`` and ``runs["alone"]``: one result each, or a list of alternating rounds, compared by
-    their medians (a shared machine's speed drifts between runs; the section says by how much)."""
-    one, alone, together = ([r] if isinstance(r, dict) else list(r) for r in (runs["one"], runs["alone"],
-                                                                            runs["together"]))
+    alone). ``runs["one"]`` and ``runs["alone"]``: the results of alternating rounds, compared by their medians (a
+    shared machine's speed drifts between runs; the section says by how much)."""
+    one, alone, together = runs["one"], runs["alone"], runs["together"]
     one_s, alone_s = (statistics.median(r["seconds"] for r in rs) for rs in (one, alone))
     gain = one_s / alone_s
     worst = max(r["seconds"] for r in together)
