@@ -14,6 +14,7 @@ from .plots import PALETTE
 
 BLUE, ORANGE, GREEN, PINK = PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[3]
 GRADIENT = "#C00000"
+ADDED = "#FFE08A"          # what a diagram marks as new (ae_and_vae: the VAE's additions)
 
 
 def _canvas(ax, size, xlim, ylim, title=""):
@@ -72,6 +73,43 @@ def autoencoder(ax=None, d="784", k="k"):
     ax.text(5.5, 1.55, r"loss $L(x,\hat x)$, e.g. $\Vert x-\hat x\Vert^2$: trains $f$ and $g$ together",
             ha="center", va="bottom", fontsize=12, color=GRADIENT)
     return ax.figure
+
+
+def ae_and_vae(ax=None):
+    """The autoencoder above the VAE, the VAE's additions shaded (:data:`ADDED`): a second encoder head for
+    log σ², the sample z = μ + σ·ε with ε ~ N(0, I), and the KL term of the loss. Everything else (the
+    encoder's body, the decoder, the reconstruction term) is the autoencoder's. ``ax``: two axes, or None for a
+    new figure. Returns the figure."""
+    if ax is None:
+        fig, axes = plt.subplots(2, 1, figsize=(10, 5.4), gridspec_kw={"height_ratios": [2.2, 4.6]})
+    else:
+        axes = ax
+    a = _canvas(axes[0], None, (-0.3, 12.3), (-0.9, 1.3), "autoencoder: one code per image")
+    for xy, text, width, color in (((0.5, 0.4), "$x$", 0.8, "#DDDDDD"), ((2.6, 0.4), "encoder", 1.9, "#CFE3F3"),
+                                   ((5.4, 0.4), "code $h$", 1.5, "#DDDDDD"), ((8.3, 0.4), "decoder", 1.9, "#F6DCCB"),
+                                   ((10.9, 0.4), "$\\hat x$", 0.8, "#DDDDDD")):
+        box(a, xy, text, width=width, height=0.8, color=color)
+    for x0, x1 in ((0.95, 1.6), (3.6, 4.6), (6.2, 7.3), (9.3, 10.45)):
+        arrow(a, (x0, 0.4), (x1, 0.4), shrink=1)
+    a.text(5.7, -0.3, "loss: reconstruction error", ha="center", va="top", fontsize=12)
+    v = _canvas(axes[1], None, (-0.3, 12.3), (-1.5, 3.1), "VAE: the same, plus three things (shaded: added)")
+    box(v, (0.5, 1), "$x$", width=0.8, height=0.8)
+    box(v, (2.6, 1), "encoder\nbody", width=1.9, height=1.1, color="#CFE3F3")
+    box(v, (4.6, 1.75), "$\\mu$", width=1.1, height=0.6)
+    box(v, (4.6, 0.25), "$\\log\\sigma^2$", width=1.3, height=0.6, color=ADDED)
+    box(v, (7.0, 1), "$z=\\mu+\\sigma\\varepsilon$", width=2.1, height=0.8, color=ADDED)
+    node(v, (7.0, 2.55), "$\\varepsilon$", radius=0.38)
+    v.text(7.5, 2.55, "$\\sim\\mathcal{N}(0,I)$", ha="left", va="center", fontsize=12)
+    box(v, (9.4, 1), "decoder", width=1.7, height=1.1, color="#F6DCCB")
+    box(v, (11.4, 1), "$\\hat x$", width=0.8, height=0.8)
+    kl = "KL$(\\mathcal{N}(\\mu,\\sigma^2)\\,\\|\\,\\mathcal{N}(0,I))$"
+    box(v, (4.6, -1.0), kl, width=3.6, height=0.6, color=ADDED)
+    for a0, a1 in (((0.95, 1), (1.6, 1)), ((3.6, 1.3), (4.0, 1.7)), ((3.6, 0.7), (3.9, 0.3)), ((5.2, 1.7), (5.9, 1.2)),
+                   ((5.3, 0.3), (5.9, 0.8)), ((7.0, 2.15), (7.0, 1.45)), ((8.1, 1), (8.5, 1)), ((10.3, 1), (10.95, 1)),
+                   ((4.6, -0.05), (4.6, -0.65))):
+        arrow(v, a0, a1, shrink=1)
+    v.text(9.4, -1.0, "loss: reconstruction + KL = −ELBO", ha="center", va="center", fontsize=12)
+    return axes[0].figure
 
 
 def reparameterisation(ax=None):
