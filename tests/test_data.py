@@ -25,6 +25,33 @@ def test_digits():
     assert x.shape == (1797, 64) and 0 <= x.min() and x.max() == 1.0
 
 
+def test_digits_are_scikit_learns_read_without_importing_it():
+    """The 8x8 digits come from the data file inside scikit-learn, read directly: importing sklearn.datasets
+    costs about a second, the file a few milliseconds. The result is exactly load_digits()'s."""
+    import subprocess
+    import sys
+    code = ("import sys; from aelib import data; x, y = data.load('digits'); "
+            "print(x.shape, any(m.startswith('sklearn') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["(1797,", "64)", "False"], out
+    from sklearn.datasets import load_digits
+    x, y = data.load("digits")
+    d = load_digits()
+    assert np.array_equal(x, (d.data / 16.0).astype(np.float32)) and np.array_equal(y, d.target)
+    assert x.dtype == np.float32 and y.dtype == np.int64
+
+
+def test_digits_fall_back_to_scikit_learn_when_the_file_is_elsewhere(monkeypatch):
+    expected = data.load("digits")
+    monkeypatch.setattr(data, "_DIGITS_FILE", ("sklearn", "datasets/data/no-such-file.csv.gz"))
+    data.forget_loaded()
+    try:
+        x, y = data.load("digits")
+    finally:
+        data.forget_loaded()
+    assert np.array_equal(x, expected[0]) and np.array_equal(y, expected[1])
+
+
 def test_unknown_dataset_names_the_choices():
     with pytest.raises(ValueError, match="mnist, digits"):
         data.load("cifar")
