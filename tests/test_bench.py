@@ -297,3 +297,37 @@ def test_baseline_epochs_use_torchs_default_threads(monkeypatch):
     with bench.default_threads() as n:
         assert n == torch.get_num_threads() == 2 and threads.mode()[0] == "default"
     assert torch.get_num_threads() == 1 and os.environ.get("AELIB_THREADS") != "auto"
+
+
+def test_each_notebook_is_stated_in_the_baseline_epoch_timed_beside_it():
+    """A shared machine's speed drifts within minutes: a notebook's ``unit_s`` (the baseline epoch timed right
+    before and after it) is its unit where present, and the collection's total is the sum of the notebooks'."""
+    def r(name, sec, unit):
+        return dict(notebook=name, seconds=sec, cpu_s=sec, error=None, peak_mb=400.0, widgets=[], unit_s=unit,
+                    cells=[dict(index=3, seconds=sec / 2, line="fit(m)", figure=True)], first_figure_s=sec / 2,
+                    first_output_s=0.5, solutions=[dict(number=1, seconds=3.0, error=None)])
+    results = [r("a.ipynb", 30.0, 0.3), r("b.ipynb", 20.0, 0.25)]
+    text = report.table(results, 10.0, baseline_s=0.2)
+    # a: 30 s / 0.3 s = 100 epochs, half of it in one cell = 50; b: 20 s / 0.25 s = 80 (not 150 and 100 at 0.2 s)
+    assert "| a.ipynb | 30.0 | 100 | yes | 15.0 (cell 3) | 50 | **no** | 0.5 | 15.0 | 50 | **no** |" in text
+    assert "| b.ipynb | 20.0 | 80 | yes |" in text
+    assert "| **all 2 notebooks** | **50** | **180** | yes (1,300) |" in text
+    assert "timed right before and right after it" in text and "0.250-0.300 s" in text
+    assert "**0.275 s** in this run" in text             # the headline: the median of the notebooks' units
+    assert "0.200 s" in text                              # the race's own baseline epoch is still named
+    assert "(50)" in "\n".join(report.slowest_cells_section(results, baseline_s=0.2))
+    assert "| 10 |" in "\n".join(report.solutions_section(results, baseline_s=0.2))   # 3 s / 0.3 s
+    pinned = [dict(notebook="a.ipynb", seconds=33.0, error=None, unit_s=0.33)]
+    assert "| a.ipynb | 30.0 | 33.0 | 1.10 | 100 | yes |" in "\n".join(
+        report.one_core_section(results, pinned, baseline_s=0.2))
+    assert "= 100 baseline epochs" in report.profile_lines(results[0], baseline_s=0.2)[0]
+
+
+def test_bench_times_the_unit_before_and_after_each_notebook(monkeypatch):
+    speeds = iter([0.2, 0.3, 0.4])
+    monkeypatch.setattr(bench, "baseline_epoch_seconds", lambda epochs=3, seed=0: next(speeds))
+    ran = []
+    monkeypatch.setattr(bench, "run_notebook", lambda p, **k: ran.append(p) or dict(notebook=p.name, seconds=1.0))
+    from pathlib import Path
+    out = bench.run_bracketed([Path("a.ipynb"), Path("b.ipynb")])
+    assert [o["unit_s"] for o in out] == [pytest.approx(0.25), pytest.approx(0.35)] and len(ran) == 2

@@ -14,7 +14,8 @@ time and peak resident memory, and the kernel-side latency of every aelib widget
 for a control change to produce the new picture; the browser adds its own rendering on top). Then one
 notebook run by 2 and by 4 kernels at once (shared cores: the thread policy of :mod:`aelib.threads`),
 and from the CPU times and memory, the cores and memory a JupyterHub needs for a class. Also the warm
-data-load time. The machine's speed is one epoch of the baseline VAE recipe, trained in the same run, and the time
+data-load time. The machine's speed is one epoch of the baseline VAE recipe, trained in the same run (timed right
+before and after each notebook, :func:`run_bracketed`, since a shared machine's speed drifts), and the time
 targets are set in it (each notebook at most 100 such epochs, its longest cell 35, the collection 1,300, one core
 200); also under 1 GB per notebook and 50 ms per image widget. This is a measurement, never a test: nothing fails
 when a target is missed.
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import re
 import statistics
@@ -293,6 +295,36 @@ def baseline_epoch_seconds(epochs: int = 3, seed: int = 0) -> float:
     return hist.seconds / epochs
 
 
+def run_bracketed(paths: list[Path], one_core: bool = False, **kwargs) -> list[dict]:
+    """:func:`run_notebook` on each of ``paths`` in turn, with the baseline epoch (:func:`baseline_epoch_seconds`,
+    in this process, every core) timed before the first and after each: every result gets ``unit_s``, the mean of
+    the two timed around it. A shared machine's speed drifts by more than 10 % within minutes, so a unit timed
+    beside each notebook states it in the machine's speed of that moment. ``one_core``: each kernel is pinned to
+    one core (``os.sched_setaffinity``; Linux), the unit is still timed on every core. ``kwargs`` go to
+    :func:`run_notebook`."""
+    cores = os.sched_getaffinity(0) if one_core else None
+    before, out = baseline_epoch_seconds(), []
+    for p in paths:
+        print(f"running {p.name}" + (" on one core" if one_core else "") + " ...", flush=True)
+        if one_core:
+            os.sched_setaffinity(0, {min(cores)})         # the kernel started from here inherits it
+        try:
+            r = run_notebook(p, **kwargs)
+        finally:
+            if one_core:
+                os.sched_setaffinity(0, cores)
+        after = baseline_epoch_seconds()
+        r["unit_s"] = (before + after) / 2
+        before = after
+        print(f"  {r['seconds']:.1f} s = {r['seconds'] / r['unit_s']:.0f} baseline epochs of {r['unit_s']:.3f} s"
+              + (f", {r['peak_mb']:.0f} MB" if r.get("peak_mb", math.nan) == r.get("peak_mb", math.nan) else "")
+              + (f", ERROR {r['error']}" if r.get("error") else "")
+              + "".join(f"\n  solution {s['number']} failed: {s['error']}" for s in r.get("solutions", [])
+                        if s["error"]), flush=True)
+        out.append(r)
+    return out
+
+
 def run_policy(path: Path, rounds: int = 3) -> dict:
     """Run-all of one notebook (without solutions) alone with one thread (``AELIB_THREADS=1``) and alone with the
     adaptive policy, alternating for ``rounds`` rounds (a shared machine's speed drifts: the report compares
@@ -337,35 +369,16 @@ def main(argv=None) -> int:
         print("--one-core pins processes to a core, which this system does not offer (Linux only)", file=sys.stderr)
         return 2
     if args.profile:
-        print("timing the baseline VAE epoch ...", flush=True)
-        baseline_s = baseline_epoch_seconds()
-        print(f"baseline epoch: {baseline_s:.3f} s on {machine()}\n")
+        print(f"on {machine()}; each notebook in the baseline VAE epoch timed right before and after it\n",
+              flush=True)
         failed = False
-        for p in paths:
-            r = run_notebook(p, solutions=False)
+        for r in run_bracketed(paths, solutions=False):
             failed |= bool(r["error"])
-            print("\n".join(profile_lines(r, baseline_s)) + (f"\n\nERROR {r['error']}" if r["error"] else "") + "\n",
+            print("\n".join(profile_lines(r)) + (f"\n\nERROR {r['error']}" if r["error"] else "") + "\n",
                   flush=True)
         return 1 if failed else 0
-    results = []
-    for p in paths:
-        print(f"running {p.name} ...", flush=True)
-        r = run_notebook(p)
-        print(f"  {r['seconds']:.1f} s, {r['peak_mb']:.0f} MB" + (f", ERROR {r['error']}" if r["error"] else "")
-              + "".join(f"\n  solution {s['number']} failed: {s['error']}" for s in r["solutions"] if s["error"]),
-              flush=True)
-        results.append(r)
-    one_core = []
-    if args.one_core:
-        cores = os.sched_getaffinity(0)
-        os.sched_setaffinity(0, {min(cores)})             # the kernels started from here inherit it
-        try:
-            for p in paths:
-                print(f"running {p.name} on one core ...", flush=True)
-                one_core.append(run_notebook(p, solutions=False))
-                print(f"  {one_core[-1]['seconds']:.1f} s", flush=True)
-        finally:
-            os.sched_setaffinity(0, cores)
+    results = run_bracketed(paths)
+    one_core = run_bracketed(paths, one_core=True, solutions=False) if args.one_core else []
     sections: list[str] = []
     if args.browser:
         print("presenting the notebooks in Chromium ...", flush=True)

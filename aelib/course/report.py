@@ -55,6 +55,12 @@ def machine() -> str:
             f"torch {torch.__version__}")
 
 
+def unit(result: dict, baseline_s: float | None) -> float | None:
+    """The baseline epoch (s) a notebook's times are stated in: its own ``unit_s`` (timed right before and after it
+    by :func:`aelib.course.bench.run_bracketed`) where present, else ``baseline_s``, the run's one unit."""
+    return result.get("unit_s") or baseline_s
+
+
 def slowest_cells(result: dict, top: int | None = None) -> list[dict]:
     """The code cells of a :func:`run_notebook` result (``{"index", "seconds", "line", "figure"}``), slowest first;
     the first ``top`` of them if given."""
@@ -69,6 +75,7 @@ def profile_lines(result: dict, baseline_s: float | None = None, top: int | None
     nbformat counts every cell), its first line, seconds, baseline epochs, share of the run-all time.
     """
     total = result["seconds"] or float("nan")
+    baseline_s = unit(result, baseline_s)
     lines = [f"### {result['notebook']}: {total:.1f} s"
              + (f" = {total / baseline_s:.0f} baseline epochs" if baseline_s else ""), "",
              "| cell | first line | s | baseline epochs | share |", "|---:|---|---:|---:|---:|"]
@@ -140,11 +147,19 @@ def table(results: list[dict], load_ms: float, extra: list[str] | None = None,
     they hold on any machine. Without it, seconds only. ``others``: :func:`other_runs`, named beside this run's speed.
     """
     compare = "; ".join(f"[{name}]({name}): {where}, {secs:.3f} s" for name, where, secs in others or [])
+    units = sorted(r["unit_s"] for r in results if r.get("unit_s"))
+    race_s, baseline_s = baseline_s, (statistics.median(units) if units else baseline_s)
     epoch_note = (f"The machine's speed: one epoch of the baseline VAE recipe (the pytorch/examples VAE, 784-400-20, "
                   f"PyTorch's plain Adam at 1e-3, batch 128, 4,000 images; training only, torch's default threads: "
                   f"{threads.available_cores()}) took "
                   f"**{baseline_s:.3f} s** in this run" + (f" ({compare})." if compare else ".")
                   if baseline_s else "No baseline epoch was measured in this run: seconds only.")
+    if units:
+        epoch_note += (f" That is the median of the units the notebooks are stated in: each notebook's baseline epoch "
+                       f"was timed right before and right after it (3 epochs each time; the mean of the two), because "
+                       f"a shared machine's speed drifts by more than 10 % within minutes; in this run it ranged over "
+                       f"{units[0]:.3f}-{units[-1]:.3f} s"
+                       + (f", and the recipe race below measured {race_s:.3f} s." if race_s else "."))
     lines = [
         "# Benchmarks",
         "",
@@ -171,16 +186,19 @@ def table(results: list[dict], load_ms: float, extra: list[str] | None = None,
         f"\u2264 {TARGET_EPOCHS_FIRST} | CPU (s) | peak memory (MB) | < 1 GB | status |",
         "|---|---:|---:|:-:|---:|---:|:-:|---:|---:|---:|:-:|---:|---:|:-:|---|",
     ]
-    total = 0.0
-
-    def epochs(sec):
-        return f"{sec / baseline_s:.0f}" if baseline_s else ""
-
-    def within(sec, target):
-        return _ok(sec / baseline_s, target) if baseline_s else ""
+    total, total_epochs = 0.0, 0.0
 
     for r in results:
+        u = unit(r, race_s)
+
+        def epochs(sec, u=u):
+            return f"{sec / u:.0f}" if u else ""
+
+        def within(sec, target, u=u):
+            return _ok(sec / u, target) if u else ""
+
         total += r["seconds"]
+        total_epochs += r["seconds"] / u if u else float("nan")
         status = "ok" if not r["error"] else f"error: {r['error']}"
         cell = next(iter(slowest_cells(r, 1)), None)
         cell_cols = (f"{cell['seconds']:.1f} (cell {cell['index']}) | {epochs(cell['seconds'])} | "
@@ -193,9 +211,10 @@ def table(results: list[dict], load_ms: float, extra: list[str] | None = None,
                      f"{'' if shown is None else f'{shown:.1f}'} | {first_cols} | "
                      f"{r.get('cpu_s', float('nan')):.1f} | "
                      f"{r['peak_mb']:.0f} | {_ok(r['peak_mb'], TARGET_MB)} | {status} |")
-    total_epochs = f"**{total / baseline_s:.0f}**" if baseline_s else ""
-    total_ok = f"{within(total, TARGET_EPOCHS_TOTAL)} ({TARGET_EPOCHS_TOTAL:,})" if baseline_s else ""
-    lines.append(f"| **all {len(results)} notebooks** | **{total:.0f}** | {total_epochs} | {total_ok} | | | | | | | | "
+    measured = baseline_s and not math.isnan(total_epochs)
+    total_ok = f"{_ok(total_epochs, TARGET_EPOCHS_TOTAL)} ({TARGET_EPOCHS_TOTAL:,})" if measured else ""
+    total_cell = f"**{total_epochs:.0f}**" if measured else ""
+    lines.append(f"| **all {len(results)} notebooks** | **{total:.0f}** | {total_cell} | {total_ok} | | | | | | | | "
                  f"{sum(r.get('cpu_s', float('nan')) for r in results):.0f} | | | |")
     lines += ["", "## Widget latency (kernel-side)", "",
               "| notebook | widget | kind | median per change (ms) | changes timed | target |",
@@ -254,8 +273,9 @@ def one_core_section(results: list[dict], one_core: list[dict], baseline_s: floa
              "|---|---:|---:|---:|---:|:-:|"]
     for r in one_core:
         base = alone.get(r["notebook"], {}).get("seconds", float("nan"))
-        epochs = f"{r['seconds'] / baseline_s:.0f}" if baseline_s else ""
-        ok = _ok(r["seconds"] / baseline_s, TARGET_EPOCHS_ONE_CORE) if baseline_s else ""
+        u = unit(r, unit(alone.get(r["notebook"], {}), baseline_s))
+        epochs = f"{r['seconds'] / u:.0f}" if u else ""
+        ok = _ok(r["seconds"] / u, TARGET_EPOCHS_ONE_CORE) if u else ""
         status = f" (error: {r['error']})" if r["error"] else ""
         lines.append(f"| {r['notebook']}{status} | {base:.1f} | {r['seconds']:.1f} | {r['seconds'] / base:.2f} | "
                      f"{epochs} | {ok} |")
@@ -264,15 +284,15 @@ def one_core_section(results: list[dict], one_core: list[dict], baseline_s: floa
 
 def slowest_cells_section(results: list[dict], baseline_s: float | None = None, top: int = 3) -> list[str]:
     """Markdown: each notebook's ``top`` slowest code cells, where its run-all time goes."""
-    unit = " (s; baseline epochs)" if baseline_s else " (s)"
+    units = " (s; baseline epochs)" if baseline_s else " (s)"
     lines = ["## Where the time goes", "",
              f"Each notebook's {top} slowest cells, numbered as nbformat counts cells (from 0, markdown included). "
              "Every cell of one notebook: `python -m aelib.course.bench --profile 12`.", "",
-             f"| notebook | slowest cells{unit} |", "|---|---|"]
+             f"| notebook | slowest cells{units} |", "|---|---|"]
     for r in results:
-        cells = slowest_cells(r, top)
+        cells, u = slowest_cells(r, top), unit(r, baseline_s)
         shown = "; ".join(f"cell {c['index']} `{c['line'].replace('|', '/').replace('`', '')}` {c['seconds']:.1f}"
-                          + (f" ({c['seconds'] / baseline_s:.0f})" if baseline_s else "") for c in cells)
+                          + (f" ({c['seconds'] / u:.0f})" if u else "") for c in cells)
         lines.append(f"| {r['notebook']} | {shown} |")
     return lines
 
@@ -286,20 +306,22 @@ def solutions_section(results: list[dict], baseline_s: float | None = None) -> l
              "pastes it into a new cell; timed one by one. Aim: each under about 20 s on the reference machine.", "",
              "| notebook | solutions | total (s) | longest (s) | total in baseline epochs | status |",
              "|---|---:|---:|---:|---:|---|"]
-    total = 0.0
+    total, total_epochs = 0.0, 0.0
     for r in rows:
         sols = r["solutions"]
         longest = max(sols, key=lambda s: s["seconds"])
         sec = sum(s["seconds"] for s in sols)
         total += sec
-        epochs = f"{sec / baseline_s:.0f}" if baseline_s else ""
+        u = unit(r, baseline_s)
+        total_epochs += sec / u if u else float("nan")
+        epochs = f"{sec / u:.0f}" if u else ""
         failed = [f"solution {s['number']} ({s['error']})".replace("|", "\\|") for s in sols if s["error"]]
         status = f"**failed: {', '.join(failed)}**" if failed else "ok"
         lines.append(f"| {r['notebook']} | {len(sols)} | {sec:.1f} | {longest['seconds']:.1f} (solution "
                      f"{longest['number']}) | {epochs} | {status} |")
     count = sum(len(r["solutions"]) for r in rows)
     lines.append(f"| **all {count} solutions** | | **{total:.1f}** | | "
-                 f"{f'{total / baseline_s:.0f}' if baseline_s else ''} | |")
+                 f"{f'{total_epochs:.0f}' if baseline_s and not math.isnan(total_epochs) else ''} | |")
     return lines
 
 
