@@ -326,6 +326,7 @@ def test_each_notebook_is_stated_in_the_baseline_epoch_timed_beside_it():
 def test_bench_times_the_unit_before_and_after_each_notebook(monkeypatch):
     speeds = iter([0.2, 0.3, 0.4])
     monkeypatch.setattr(bench, "baseline_epoch_seconds", lambda epochs=3, seed=0: next(speeds))
+    monkeypatch.setattr(bench, "SETTLE_SECONDS", 0.0)
     ran = []
     monkeypatch.setattr(bench, "run_notebook", lambda p, **k: ran.append(p) or dict(notebook=p.name, seconds=1.0))
     from pathlib import Path

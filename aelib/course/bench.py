@@ -47,6 +47,7 @@ from .report import (browser_section, capacity_section, machine, one_core_sectio
 
 
 MARK = "AELIB_BENCH_JSON:"
+SETTLE_SECONDS = 1.0        # the pause after a notebook's kernel stops, before the next baseline epoch is timed
 
 
 _PROBE = f"""
@@ -287,21 +288,24 @@ def default_threads():
 
 def baseline_epoch_seconds(epochs: int = 3, seed: int = 0) -> float:
     """Seconds per epoch of the baseline VAE recipe (:data:`aelib.recipes.BASELINE_RECIPE`, 4,000 binarised digits),
-    training only, with torch's default threads (:func:`default_threads`), averaged over ``epochs``: the machine's
-    speed, in the unit the benchmark's targets use."""
+    training only, with torch's default threads (:func:`default_threads`), the median of ``epochs`` epochs (a
+    moment of other work on the machine during one of them does not count): the machine's speed, in the unit the
+    benchmark's targets use."""
     split = data.load_split("mnist")
+    ends = []
     with default_threads():
-        hist = _train_recipe(dict(recipes.BASELINE_RECIPE, epochs=epochs), data.binarize(split.x_train), seed)
-    return hist.seconds / epochs
+        _train_recipe(dict(recipes.BASELINE_RECIPE, epochs=epochs), data.binarize(split.x_train), seed,
+                      on_epoch=lambda epoch, hist: ends.append(hist.seconds))
+    return statistics.median(b - a for a, b in zip([0.0] + ends, ends))
 
 
 def run_bracketed(paths: list[Path], one_core: bool = False, **kwargs) -> list[dict]:
     """:func:`run_notebook` on each of ``paths`` in turn, with the baseline epoch (:func:`baseline_epoch_seconds`,
-    in this process, every core) timed before the first and after each: every result gets ``unit_s``, the mean of
-    the two timed around it. A shared machine's speed drifts by more than 10 % within minutes, so a unit timed
-    beside each notebook states it in the machine's speed of that moment. ``one_core``: each kernel is pinned to
-    one core (``os.sched_setaffinity``; Linux), the unit is still timed on every core. ``kwargs`` go to
-    :func:`run_notebook`."""
+    in this process, every core) timed before the first and after each (``SETTLE_SECONDS`` after its kernel
+    stopped): every result gets ``unit_s``, the mean of the two timed around it. A shared machine's speed drifts by
+    more than 10 % within minutes, so a unit timed beside each notebook states it in the machine's speed of that
+    moment. ``one_core``: each kernel is pinned to one core (``os.sched_setaffinity``; Linux), the unit is still
+    timed on every core. ``kwargs`` go to :func:`run_notebook`."""
     cores = os.sched_getaffinity(0) if one_core else None
     before, out = baseline_epoch_seconds(), []
     for p in paths:
@@ -313,6 +317,7 @@ def run_bracketed(paths: list[Path], one_core: bool = False, **kwargs) -> list[d
         finally:
             if one_core:
                 os.sched_setaffinity(0, cores)
+        time.sleep(SETTLE_SECONDS)                       # the kernel that just stopped frees its memory
         after = baseline_epoch_seconds()
         r["unit_s"] = (before + after) / 2
         before = after

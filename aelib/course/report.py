@@ -156,7 +156,7 @@ def table(results: list[dict], load_ms: float, extra: list[str] | None = None,
                   if baseline_s else "No baseline epoch was measured in this run: seconds only.")
     if units:
         epoch_note += (f" That is the median of the units the notebooks are stated in: each notebook's baseline epoch "
-                       f"was timed right before and right after it (3 epochs each time; the mean of the two), because "
+                       f"was timed right before and right after it (the median of 3 epochs each time; the mean of the two), because "
                        f"a shared machine's speed drifts by more than 10 % within minutes; in this run it ranged over "
                        f"{units[0]:.3f}-{units[-1]:.3f} s"
                        + (f", and the recipe race below measured {race_s:.3f} s." if race_s else "."))
