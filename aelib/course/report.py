@@ -266,9 +266,10 @@ def one_core_section(results: list[dict], one_core: list[dict], baseline_s: floa
     lines = ["## One core", "",
              "Every notebook again with the benchmark and its kernel pinned to one core (`os.sched_setaffinity`, as "
              "`taskset -c 0` does; one thread, like a Binder pod), without its solutions. Target: each "
-             f"\u2264 {TARGET_EPOCHS_ONE_CORE} baseline epochs (the epoch timed on every core right before and after each). The ratio "
-             "compares two single runs minutes apart: on a machine whose speed drifts (a shared virtual machine; the "
-             "thread policy's rounds say by how much) read a ratio within that drift as no difference.", "",
+             f"\u2264 {TARGET_EPOCHS_ONE_CORE} baseline epochs (the epoch timed on every core right before and after "
+             "each). The ratio compares two single runs minutes apart: on a machine whose speed drifts (a shared "
+             "virtual machine; the thread policy's rounds say by how much) read a ratio within that drift as no "
+             "difference.", "",
              f"| notebook | all cores (s) | one core (s) | ratio | baseline epochs | \u2264 {TARGET_EPOCHS_ONE_CORE} |",
              "|---|---:|---:|---:|---:|:-:|"]
     for r in one_core:
