@@ -322,7 +322,7 @@ def run_bracketed(paths: list[Path], one_core: bool = False, **kwargs) -> list[d
         r["unit_s"] = (before + after) / 2
         before = after
         print(f"  {r['seconds']:.1f} s = {r['seconds'] / r['unit_s']:.0f} baseline epochs of {r['unit_s']:.3f} s"
-              + (f", {r['peak_mb']:.0f} MB" if r.get("peak_mb", math.nan) == r.get("peak_mb", math.nan) else "")
+              + ("" if math.isnan(r.get("peak_mb", math.nan)) else f", {r['peak_mb']:.0f} MB")
               + (f", ERROR {r['error']}" if r.get("error") else "")
               + "".join(f"\n  solution {s['number']} failed: {s['error']}" for s in r.get("solutions", [])
                         if s["error"]), flush=True)

@@ -156,8 +156,9 @@ def table(results: list[dict], load_ms: float, extra: list[str] | None = None,
                   if baseline_s else "No baseline epoch was measured in this run: seconds only.")
     if units:
         epoch_note += (f" That is the median of the units the notebooks are stated in: each notebook's baseline epoch "
-                       f"was timed right before and right after it (the median of 3 epochs each time; the mean of the two), because "
-                       f"a shared machine's speed drifts by more than 10 % within minutes; in this run it ranged over "
+                       f"was timed right before and right after it (the median of 3 epochs each time; the mean of the "
+                       f"two), because a shared machine's speed drifts by more than 10 % within minutes; in this run "
+                       f"it ranged over "
                        f"{units[0]:.3f}-{units[-1]:.3f} s"
                        + (f", and the recipe race below measured {race_s:.3f} s." if race_s else "."))
     lines = [
@@ -188,26 +189,25 @@ def table(results: list[dict], load_ms: float, extra: list[str] | None = None,
     ]
     total, total_epochs = 0.0, 0.0
 
+    def epochs(sec, u):
+        return f"{sec / u:.0f}" if u else ""
+
+    def within(sec, target, u):
+        return _ok(sec / u, target) if u else ""
+
     for r in results:
         u = unit(r, race_s)
-
-        def epochs(sec, u=u):
-            return f"{sec / u:.0f}" if u else ""
-
-        def within(sec, target, u=u):
-            return _ok(sec / u, target) if u else ""
-
         total += r["seconds"]
         total_epochs += r["seconds"] / u if u else float("nan")
         status = "ok" if not r["error"] else f"error: {r['error']}"
         cell = next(iter(slowest_cells(r, 1)), None)
-        cell_cols = (f"{cell['seconds']:.1f} (cell {cell['index']}) | {epochs(cell['seconds'])} | "
-                     f"{within(cell['seconds'], TARGET_EPOCHS_CELL)}") if cell else " |  | "
+        cell_cols = (f"{cell['seconds']:.1f} (cell {cell['index']}) | {epochs(cell['seconds'], u)} | "
+                     f"{within(cell['seconds'], TARGET_EPOCHS_CELL, u)}") if cell else " |  | "
         first, shown = r.get("first_figure_s"), r.get("first_output_s")
-        first_cols = " |  | " if first is None else (f"{first:.1f} | {epochs(first)} | "
-                                                     f"{within(first, TARGET_EPOCHS_FIRST)}")
-        lines.append(f"| {r['notebook']} | {r['seconds']:.1f} | {epochs(r['seconds'])} | "
-                     f"{within(r['seconds'], TARGET_EPOCHS_NOTEBOOK)} | {cell_cols} | "
+        first_cols = " |  | " if first is None else (f"{first:.1f} | {epochs(first, u)} | "
+                                                     f"{within(first, TARGET_EPOCHS_FIRST, u)}")
+        lines.append(f"| {r['notebook']} | {r['seconds']:.1f} | {epochs(r['seconds'], u)} | "
+                     f"{within(r['seconds'], TARGET_EPOCHS_NOTEBOOK, u)} | {cell_cols} | "
                      f"{'' if shown is None else f'{shown:.1f}'} | {first_cols} | "
                      f"{r.get('cpu_s', float('nan')):.1f} | "
                      f"{r['peak_mb']:.0f} | {_ok(r['peak_mb'], TARGET_MB)} | {status} |")
